@@ -1,0 +1,166 @@
+// Package app is the composition root: it turns configuration into the
+// object graph (store, broker, presence, core, hub, HTTP server), runs it,
+// and shuts it down in order. It is the only package that imports concrete
+// backends; everything else sees interfaces.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/campfire-go/campfire/internal/config"
+)
+
+// Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3";
+// otherwise it comes from the module's build info.
+var Version = ""
+
+// version reports the build's version.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v = "dev-" + s.Value[:12]
+			}
+		}
+		if v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return "dev"
+}
+
+const usage = `Usage: campfire [command] [flags]
+
+Commands:
+  serve                       run the server (the default)
+  migrate                     apply database migrations and exit
+  admin reset-password EMAIL  set a new random password for a person and print it
+  admin create-bot NAME       create a bot and print its key
+  backup PATH                 write a consistent copy of the SQLite database to PATH
+  version                     print the version
+
+Configuration comes from the environment (PORT, BIND, DATABASE_URL,
+STORAGE_PATH, REDIS_URL, INSTANCE_ID, SECRET_KEY_BASE, ALLOWED_ORIGINS,
+TRUST_PROXY, LOG_LEVEL, LOG_FORMAT) and flags (-port, -bind, -database-url,
+-storage-path, -redis-url, -instance-id). See docs/operations.md.
+`
+
+// Main runs the command line and returns the process exit code.
+func Main(args []string, environ []string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "campfire: %v\n", oneLine(err))
+		return 1
+	}
+	switch cmd {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "campfire", version())
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+
+	// Positional arguments of a subcommand come before its flags.
+	var pos []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		pos, args = append(pos, args[0]), args[1:]
+	}
+	cfg, err := config.Load(args, environ)
+	if err != nil {
+		return fail(fmt.Errorf("invalid configuration: %w", err))
+	}
+	log := newLogger(cfg, stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	switch cmd {
+	case "serve":
+		if len(pos) > 0 {
+			return fail(fmt.Errorf("serve takes no arguments, got %q", pos[0]))
+		}
+		err = Serve(ctx, cfg, log, nil)
+	case "migrate":
+		err = migrate(ctx, cfg)
+		if err == nil {
+			fmt.Fprintln(stdout, "database is up to date")
+		}
+	case "backup":
+		if len(pos) != 1 {
+			return fail(errors.New("usage: campfire backup PATH"))
+		}
+		err = backup(ctx, cfg, pos[0])
+		if err == nil {
+			fmt.Fprintln(stdout, "backup written to", pos[0])
+		}
+	case "admin":
+		err = adminCommand(ctx, cfg, log, pos, stdout)
+	default:
+		fmt.Fprint(stderr, usage)
+		return fail(fmt.Errorf("unknown command %q", cmd))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	return 0
+}
+
+func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos []string, stdout io.Writer) error {
+	if len(pos) != 2 {
+		return errors.New("usage: campfire admin reset-password EMAIL | campfire admin create-bot NAME")
+	}
+	g, err := build(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer g.close()
+	switch pos[0] {
+	case "reset-password":
+		pw, err := g.core.ResetPassword(ctx, pos[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new password for %s: %s\n", pos[1], pw)
+	case "create-bot":
+		bot, key, err := g.core.CreateBot(ctx, systemAdmin, pos[1], "")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "bot %q created (id %d)\nkey: %s\n", bot.Name, bot.ID, key)
+	default:
+		return fmt.Errorf("unknown admin command %q", pos[0])
+	}
+	return nil
+}
+
+// oneLine keeps an error to the one line the contract promises.
+func oneLine(err error) string {
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(h).With("instance", cfg.InstanceID)
+}

@@ -1,0 +1,205 @@
+// Package campfire is the application core: every use case a person, a bot
+// or the cable can trigger, with its authorization, validation, rendering,
+// storage and event publishing. HTTP handlers, the cable and the bot API all
+// call through here, so a message posted any way takes the same path:
+// authorize → validate → render once → commit → publish after commit.
+package campfire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/campfire-go/campfire/internal/broker"
+	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/ratelimit"
+	"github.com/campfire-go/campfire/internal/render"
+	"github.com/campfire-go/campfire/internal/session"
+	"github.com/campfire-go/campfire/internal/store"
+)
+
+// Presence tells which members have a live, visible socket in a room; they
+// are not marked unread because they are reading along.
+type Presence interface {
+	Online(ctx context.Context, roomID int64) ([]int64, error)
+}
+
+// Options configures a Core. Zero values take the defaults.
+type Options struct {
+	Limits     chat.Limits
+	BcryptCost int
+	// LoginBurst attempts per LoginPer per IP (contract: 10 per 3 min).
+	LoginBurst int
+	LoginPer   time.Duration
+	// PostBurst messages per PostPer per user.
+	PostBurst int
+	PostPer   time.Duration
+	// WebhookTimeout bounds one bot webhook call (contract: 7 s).
+	WebhookTimeout time.Duration
+	// WebhookQueue bounds pending webhook deliveries; past it they are
+	// dropped and logged.
+	WebhookQueue   int
+	WebhookWorkers int
+}
+
+func (o *Options) defaults() {
+	if o.Limits == (chat.Limits{}) {
+		o.Limits = chat.DefaultLimits
+	}
+	if o.BcryptCost == 0 {
+		o.BcryptCost = bcrypt.DefaultCost
+	}
+	if o.LoginBurst == 0 {
+		o.LoginBurst, o.LoginPer = 10, 3*time.Minute
+	}
+	if o.PostBurst == 0 {
+		// A person types far slower; a chatty bot or a paste burst fits.
+		o.PostBurst, o.PostPer = 30, 10*time.Second
+	}
+	if o.WebhookTimeout == 0 {
+		o.WebhookTimeout = 7 * time.Second
+	}
+	if o.WebhookQueue == 0 {
+		o.WebhookQueue = 1000
+	}
+	if o.WebhookWorkers == 0 {
+		o.WebhookWorkers = 4
+	}
+}
+
+// Core implements the use cases. It is safe for concurrent use.
+type Core struct {
+	store    store.Store
+	sessions session.Store
+	broker   broker.Broker
+	presence Presence
+	render   *render.Renderer
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+
+	loginLimit *ratelimit.Limiter
+	postLimit  *ratelimit.Limiter
+
+	banned atomic.Pointer[map[string]struct{}]
+	banMu  sync.Mutex // serialises refreshes of banned
+
+	webhooks chan webhookJob
+	// dummyHash makes a sign-in for an unknown email cost as much as one
+	// with a wrong password, so timing does not reveal who has an account.
+	dummyHash []byte
+}
+
+// New builds a Core. presence may be nil until the hub exists (SetPresence).
+func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Renderer, opts Options, log *slog.Logger) *Core {
+	opts.defaults()
+	c := &Core{
+		store: st, sessions: sessions, broker: b, render: r, opts: opts, log: log,
+		now:        time.Now,
+		loginLimit: ratelimit.New(opts.LoginBurst, opts.LoginPer, 100_000),
+		postLimit:  ratelimit.New(opts.PostBurst, opts.PostPer, 100_000),
+		webhooks:   make(chan webhookJob, opts.WebhookQueue),
+	}
+	c.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("campfire-dummy-password"), opts.BcryptCost)
+	empty := map[string]struct{}{}
+	c.banned.Store(&empty)
+	return c
+}
+
+// SetPresence connects the hub's presence after construction (the hub
+// itself is built on the Core).
+func (c *Core) SetPresence(p Presence) { c.presence = p }
+
+// SetClock replaces time.Now (tests).
+func (c *Core) SetClock(now func() time.Time) { c.now = now }
+
+// Limits are the size limits in force.
+func (c *Core) Limits() chat.Limits { return c.opts.Limits }
+
+// Run owns the Core's background work (webhook delivery, ban list refresh)
+// until ctx is done, then waits for in-flight webhook calls.
+func (c *Core) Run(ctx context.Context) error {
+	if err := c.RefreshBans(ctx); err != nil {
+		c.log.Warn("loading banned IPs", "err", err)
+	}
+	var wg sync.WaitGroup
+	for range c.opts.WebhookWorkers {
+		wg.Go(func() { c.webhookWorker(ctx) })
+	}
+	// Other instances may ban too; pick their bans up within a minute.
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			wg.Wait()
+			return nil
+		case <-t.C:
+			if err := c.RefreshBans(ctx); err != nil {
+				c.log.Warn("refreshing banned IPs", "err", err)
+			}
+		}
+	}
+}
+
+// publish sends an event after its transaction committed. The broker is
+// at-most-once; a failure is logged, and clients recover by seq.
+func (c *Core) publish(ctx context.Context, e broker.Event) {
+	if err := c.broker.Publish(context.WithoutCancel(ctx), e); err != nil {
+		c.log.Warn("publishing event", "type", e.Type, "room", e.RoomID, "err", err)
+	}
+}
+
+func (c *Core) publishToUsers(ctx context.Context, typ string, userIDs []int64, frame []byte) {
+	if len(userIDs) == 0 {
+		return
+	}
+	c.publish(ctx, broker.Event{Type: typ, UserIDs: userIDs, Frame: frame})
+}
+
+// online returns the room's connected members; presence is advisory, so an
+// error only means everyone gets an unread mark.
+func (c *Core) online(ctx context.Context, roomID int64) []int64 {
+	if c.presence == nil {
+		return nil
+	}
+	ids, err := c.presence.Online(ctx, roomID)
+	if err != nil {
+		c.log.Warn("reading presence", "room", roomID, "err", err)
+	}
+	return ids
+}
+
+func requireAdmin(u chat.User) error {
+	if !u.IsAdmin() {
+		return chat.Forbidden("only an administrator can do that")
+	}
+	return nil
+}
+
+// notFoundAs turns a store not-found into a client-facing one naming what.
+func notFoundAs(err error, what string) error {
+	if errors.Is(err, chat.ErrNotFound) {
+		return chat.NotFound(what)
+	}
+	return err
+}
+
+func (c *Core) hashPassword(p string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(p), c.opts.BcryptCost)
+	if err != nil {
+		return "", fmt.Errorf("hashing password: %w", err)
+	}
+	return string(h), nil
+}
+
+func without(ids []int64, id int64) []int64 {
+	return slices.DeleteFunc(slices.Clone(ids), func(x int64) bool { return x == id })
+}
