@@ -15,12 +15,14 @@ import (
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/config"
+	"github.com/campfire-go/campfire/internal/metrics"
 	"github.com/campfire-go/campfire/internal/presence"
 	"github.com/campfire-go/campfire/internal/realtime"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/store"
 	"github.com/campfire-go/campfire/internal/store/sqlite"
+	"github.com/campfire-go/campfire/internal/ui"
 	"github.com/campfire-go/campfire/internal/web"
 )
 
@@ -63,7 +65,7 @@ func openBroker(cfg config.Config) (broker.Broker, error) {
 	if cfg.RedisURL != "" {
 		return nil, errors.New("REDIS_URL: multi-instance mode is not supported by this build yet")
 	}
-	return memory.New(), nil
+	return memory.New(0), nil
 }
 
 func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, error) {
@@ -83,35 +85,37 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, er
 		return fail(err)
 	}
 	g.presence = presence.NewMemory(presence.DefaultTTL)
+	m := metrics.New(cfg.InstanceID)
 	g.core = campfire.New(st, &session.DB{Store: st}, g.broker, render.New(),
-		campfire.Options{BcryptCost: cfg.BcryptCost}, log)
+		campfire.Options{BcryptCost: cfg.BcryptCost, OnMessage: m.MessageStored}, log)
 	g.core.SetPresence(g.presence)
-	g.hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins}, g.core, g.broker, g.presence, log)
+	g.hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID},
+		g.core, g.broker, g.presence, log)
+	registerHubMetrics(m, g.hub)
 
 	mux := http.NewServeMux()
 	api := web.New(web.Deps{
 		Core:           g.core,
 		Cable:          g.hub,
-		Ready:          g.ready,
+		Ready:          []web.ReadyCheck{{Name: "database", Check: st.Ping}},
 		Version:        version(),
 		InstanceID:     cfg.InstanceID,
 		StartTime:      time.Now(),
 		Logger:         log,
 		TrustProxy:     cfg.TrustProxy,
 		AllowedOrigins: cfg.AllowedOrigins,
-		Limits:         chat.DefaultLimits,
+		Observe: func(rs web.RequestStats) {
+			m.ObserveRequest(rs.Method, rs.Route, rs.Status, rs.Code, rs.Duration)
+		},
 	})
 	api.Register(mux)
+	ui.New(ui.Deps{
+		Core: g.core, API: api, Logger: log,
+		TrustProxy: cfg.TrustProxy, AllowedOrigins: cfg.AllowedOrigins,
+	}).Register(mux)
+	mux.Handle("GET /metrics", m.Handler())
 	g.handler = api.Wrap(mux)
 	return g, nil
-}
-
-// ready reports the first dependency that does not answer.
-func (g *graph) ready(ctx context.Context) error {
-	if err := g.store.Ping(ctx); err != nil {
-		return fmt.Errorf("database: %w", err)
-	}
-	return nil
 }
 
 func (g *graph) close() {
@@ -243,4 +247,20 @@ func backup(ctx context.Context, cfg config.Config, dest string) error {
 		return errors.New("backup works for SQLite only; back up PostgreSQL with pg_dump")
 	}
 	return b.Backup(ctx, dest)
+}
+
+// registerHubMetrics exposes the hub's counters under the guide's names.
+func registerHubMetrics(m *metrics.Metrics, h *realtime.Hub) {
+	m.AddGauge("campfire_active_connections", "Open WebSocket connections.",
+		func() float64 { return float64(h.Stats().Connections) })
+	m.AddGauge("campfire_active_subscriptions", "Room subscriptions of open WebSocket connections.",
+		func() float64 { return float64(h.Stats().Subscriptions) })
+	m.AddCounter("campfire_ws_frames_sent_total", "Frames written to WebSockets.",
+		func() float64 { return float64(h.Stats().Frames) })
+	m.AddCounter("campfire_ws_flushes_total", "Socket writes that carried those frames (frames/flushes is the batching).",
+		func() float64 { return float64(h.Stats().Flushes) })
+	m.AddCounter("campfire_ws_slow_closed_total", "WebSockets closed with 4008 because they fell behind.",
+		func() float64 { return float64(h.Stats().SlowClosed) })
+	m.AddCounter("campfire_ws_gap_fills_total", "Per-room seq gaps filled from the database.",
+		func() float64 { return float64(h.Stats().GapFills) })
 }

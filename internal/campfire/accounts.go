@@ -102,8 +102,7 @@ func (c *Core) IsSetUp(ctx context.Context) (bool, error) {
 // limited per IP; the error never says which of the two was wrong.
 func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (string, chat.User, error) {
 	if ok, retry := c.loginLimit.Allow(cl.IP); !ok {
-		return "", chat.User{}, chat.Errorf(chat.KindRateLimited, "rate_limited",
-			"too many sign-in attempts; try again in %d seconds", int(retry.Seconds())+1)
+		return "", chat.User{}, chat.RateLimited("signing in", retry)
 	}
 	bad := chat.Errorf(chat.KindUnauthorized, "invalid_credentials", "email or password is incorrect")
 	email = strings.ToLower(strings.TrimSpace(email))
@@ -167,6 +166,10 @@ func (c *Core) AuthenticateBot(ctx context.Context, key string) (chat.User, erro
 
 // Join signs a person up through the account's join code.
 func (c *Core) Join(ctx context.Context, code string, s Signup, cl Client) (string, chat.User, error) {
+	// Join shares the sign-in budget: both guess at secrets.
+	if ok, retry := c.loginLimit.Allow(cl.IP); !ok {
+		return "", chat.User{}, chat.RateLimited("joining", retry)
+	}
 	acct, err := c.store.Account(ctx)
 	if errors.Is(err, chat.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) != 1) {
 		return "", chat.User{}, chat.NotFound("join code")

@@ -133,17 +133,18 @@ type webhookJob struct {
 // notifyBots queues a webhook call for every bot the message is for: bots
 // it mentions and, in a direct room, every bot in it. The queue is bounded:
 // when full, the call is dropped and logged rather than slowing posters.
-func (c *Core) notifyBots(ctx context.Context, m chat.Message) {
+func (c *Core) notifyBots(ctx context.Context, room chat.Room, m chat.Message) {
 	if m.Creator.Role == chat.RoleBot {
 		return // bots talking to bots could loop forever
 	}
-	room, err := c.store.Room(ctx, m.RoomID)
-	if err != nil {
+	if room.Type != chat.RoomDirect && len(m.Mentions) == 0 {
 		return
 	}
 	var candidates []int64
 	if room.Type == chat.RoomDirect {
+		var err error
 		if candidates, err = c.store.MemberIDs(ctx, room.ID); err != nil {
+			c.log.Warn("listing direct room members for webhooks", "room", room.ID, "err", err)
 			return
 		}
 	}

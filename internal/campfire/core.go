@@ -47,6 +47,9 @@ type Options struct {
 	// dropped and logged.
 	WebhookQueue   int
 	WebhookWorkers int
+	// OnMessage, when set, is told about every stored message and the time
+	// from validation to commit (metrics).
+	OnMessage func(time.Duration)
 }
 
 func (o *Options) defaults() {

@@ -16,6 +16,7 @@ import (
 // and bots: authorize, validate, render once, commit, then publish. A retry
 // with the same clientMessageID returns the original with created=false.
 func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body, clientMessageID string) (chat.Message, bool, error) {
+	start := time.Now()
 	l := c.opts.Limits
 	if err := chat.CheckBody(body, l); err != nil {
 		return chat.Message{}, false, err
@@ -23,12 +24,12 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	if err := chat.CheckClientMessageID(clientMessageID, l); err != nil {
 		return chat.Message{}, false, err
 	}
-	if _, err := c.RoomForUser(ctx, u, roomID); err != nil {
+	room, err := c.RoomForUser(ctx, u, roomID)
+	if err != nil {
 		return chat.Message{}, false, err
 	}
 	if ok, retry := c.postLimit.Allow(keyUser(u.ID)); !ok {
-		return chat.Message{}, false, chat.Errorf(chat.KindRateLimited, "rate_limited",
-			"you're posting too fast; try again in %d seconds", int(retry.Seconds())+1)
+		return chat.Message{}, false, chat.RateLimited("posting", retry)
 	}
 	html, mentions, err := c.renderBody(ctx, roomID, body)
 	if err != nil {
@@ -45,12 +46,15 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	if !created {
 		return m, false, nil
 	}
+	if c.opts.OnMessage != nil {
+		c.opts.OnMessage(time.Since(start))
+	}
 	c.publish(ctx, broker.Event{
 		Type: wire.TypeMessageCreated, RoomID: roomID, Seq: m.Seq,
 		Frame: wire.MessageFrame(wire.TypeMessageCreated, wire.NewMessage(m)),
 	})
 	c.publishToUsers(ctx, wire.TypeRoomUnread, unread, wire.RoomIDFrame(wire.TypeRoomUnread, roomID))
-	c.notifyBots(ctx, m)
+	c.notifyBots(ctx, room.Room, m)
 	return m, true, nil
 }
 
@@ -195,8 +199,7 @@ func (c *Core) Boost(ctx context.Context, u chat.User, messageID int64, content 
 		return chat.Boost{}, err
 	}
 	if ok, retry := c.postLimit.Allow(keyUser(u.ID)); !ok {
-		return chat.Boost{}, chat.Errorf(chat.KindRateLimited, "rate_limited",
-			"you're boosting too fast; try again in %d seconds", int(retry.Seconds())+1)
+		return chat.Boost{}, chat.RateLimited("boosting", retry)
 	}
 	b, err := c.store.CreateBoost(ctx, messageID, u.ID, content)
 	if err != nil {

@@ -3,6 +3,7 @@ package chat
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind classifies an error the way a client needs to react to it. The web
@@ -29,9 +30,22 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
+	// Wait is how long a rate-limited client should wait (429 Retry-After).
+	Wait time.Duration
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// RetryAfter is how long to wait before trying again; 0 when unknown.
+func (e *Error) RetryAfter() time.Duration { return e.Wait }
+
+// RateLimited is the error for a caller over a rate limit; what says what
+// they were doing ("signing in", "posting").
+func RateLimited(what string, wait time.Duration) *Error {
+	secs := int(wait.Seconds()) + 1
+	return &Error{Kind: KindRateLimited, Code: "rate_limited", Wait: wait,
+		Message: fmt.Sprintf("too many attempts at %s; try again in %d seconds", what, secs)}
+}
 
 // Is makes errors.Is(err, chat.ErrNotFound) true for every not-found error,
 // whatever its code, and likewise for the other sentinel kinds.

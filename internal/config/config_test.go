@@ -1,0 +1,92 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 3000 || c.Addr() != ":3000" {
+		t.Errorf("port %d addr %q, want 3000 and :3000", c.Port, c.Addr())
+	}
+	db, err := c.Database()
+	if err != nil || db.Driver != "sqlite" || db.Path != filepath.Join("storage", "campfire.db") {
+		t.Errorf("database = %+v, %v", db, err)
+	}
+	if c.InstanceID == "" {
+		t.Error("instance id not generated")
+	}
+}
+
+func TestFlagsOverrideEnv(t *testing.T) {
+	c, err := Load([]string{"-port", "4000"}, []string{"PORT=5000", "BIND=127.0.0.1", "DATABASE_URL=sqlite:///tmp/x.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Port != 4000 || c.Bind != "127.0.0.1" {
+		t.Errorf("got port %d bind %q", c.Port, c.Bind)
+	}
+	if db, _ := c.Database(); db.Path != "/tmp/x.db" {
+		t.Errorf("absolute sqlite path = %q", db.Path)
+	}
+}
+
+func TestInvalidConfig(t *testing.T) {
+	secret := "SECRET_KEY_BASE=" + strings.Repeat("x", 40)
+	cases := []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"port not a number", nil, []string{"PORT=abc"}, "PORT"},
+		{"port out of range", nil, []string{"PORT=70000"}, "PORT"},
+		{"unknown scheme", nil, []string{"DATABASE_URL=mysql://x"}, `scheme "mysql"`},
+		{"sqlite without file", nil, []string{"DATABASE_URL=sqlite://"}, "names no file"},
+		{"redis with sqlite", nil, []string{"REDIS_URL=redis://localhost:6379/0", secret}, "SQLite"},
+		{"redis without secret", nil, []string{"REDIS_URL=redis://localhost:6379/0", "DATABASE_URL=postgres://localhost/db"}, "SECRET_KEY_BASE is required"},
+		{"bad redis url", nil, []string{"REDIS_URL=http://x", "DATABASE_URL=postgres://localhost/db", secret}, "redis://"},
+		{"short secret", nil, []string{"SECRET_KEY_BASE=short"}, "32 characters"},
+		{"bad origin", nil, []string{"ALLOWED_ORIGINS=chat.example.com"}, "ALLOWED_ORIGINS"},
+		{"bad bind", nil, []string{"BIND=not-an-ip"}, "BIND"},
+		{"bad log level", nil, []string{"LOG_LEVEL=loud"}, "LOG_LEVEL"},
+		{"bad bool", nil, []string{"TRUST_PROXY=maybe"}, "TRUST_PROXY"},
+		{"unknown flag", []string{"-nope"}, nil, "flags"},
+		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.args, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSecretPersists(t *testing.T) {
+	c := Default()
+	c.StoragePath = t.TempDir()
+	s1, err := c.LoadOrCreateSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := c.LoadOrCreateSecret()
+	if err != nil || s1 != s2 || len(s1) < 32 {
+		t.Fatalf("secret changed or short: %q %q %v", s1, s2, err)
+	}
+	info, err := os.Stat(filepath.Join(c.StoragePath, "secret_key_base"))
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file mode = %v, %v", info.Mode(), err)
+	}
+	c.SecretKeyBase = strings.Repeat("k", 32)
+	if s, _ := c.LoadOrCreateSecret(); s != c.SecretKeyBase {
+		t.Error("explicit SECRET_KEY_BASE not preferred")
+	}
+}

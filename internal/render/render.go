@@ -1,0 +1,131 @@
+// Package render turns a message's Markdown body into the HTML that browsers
+// show, and finds the room members it mentions.
+//
+// The HTML goes through two independent layers: goldmark never passes raw HTML
+// or dangerous link schemes through, and a bluemonday allow-list policy then
+// removes anything a parser bug might still let by. Either layer alone is
+// meant to be enough; together a mistake in one is not an XSS hole.
+package render
+
+import (
+	"bytes"
+	"regexp"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
+	"github.com/yuin/goldmark/extension"
+	extast "github.com/yuin/goldmark/extension/ast"
+	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
+	"github.com/yuin/goldmark/renderer/html"
+	"github.com/yuin/goldmark/text"
+	"github.com/yuin/goldmark/util"
+)
+
+// Mentionable is a room member who can be @-mentioned.
+type Mentionable struct {
+	ID   int64
+	Name string
+}
+
+// Renderer converts message bodies to sanitized HTML. Build one with New and
+// share it: the Markdown pipeline and the sanitizer policy are compiled once
+// and are safe for concurrent use.
+type Renderer struct {
+	md     goldmark.Markdown
+	policy *bluemonday.Policy
+}
+
+// New builds a Renderer.
+func New() *Renderer {
+	md := goldmark.New(
+		goldmark.WithExtensions(
+			// GFM minus its linkify defaults (which autolink ftp://) and its
+			// task-list renderer (which emits <input> elements); see below.
+			extension.NewLinkify(extension.WithLinkifyAllowedProtocols([]string{"http:", "https:"})),
+			extension.Table,
+			extension.Strikethrough,
+			extension.TaskList,
+		),
+		goldmark.WithParserOptions(
+			parser.WithInlineParsers(util.Prioritized(mentionParser{}, 500)),
+			parser.WithASTTransformers(util.Prioritized(mentionTransformer{}, 500)),
+		),
+		goldmark.WithRendererOptions(
+			// A newline typed into a chat box is meant as a line break,
+			// not as Markdown's "same paragraph, reflowed".
+			html.WithHardWraps(),
+			// goldmark lets the lowest priority value win; 100 beats the
+			// TaskList extension's 500, so our checkbox renderer replaces it.
+			renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{}, 100)),
+		),
+		// No html.WithUnsafe: raw HTML in a body becomes a comment that the
+		// sanitizer then drops, and javascript:/vbscript:/file:/data: link
+		// targets are emptied.
+	)
+	return &Renderer{md: md, policy: newPolicy()}
+}
+
+// newPolicy is UGCPolicy narrowed and extended for what the renderer emits.
+func newPolicy() *bluemonday.Policy {
+	p := bluemonday.UGCPolicy()
+	// Mentions are same-site links; nofollow and a new tab are for the
+	// outside world only.
+	p.RequireNoFollowOnLinks(false)
+	p.RequireNoFollowOnFullyQualifiedLinks(true)
+	// Adding target="_blank" also makes bluemonday add rel="noopener".
+	p.AddTargetBlankToFullyQualifiedLinks(true)
+	// Restated from UGCPolicy so the allow-list is visible here.
+	p.AllowURLSchemes("http", "https", "mailto")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+#.-]{1,40}$`)).OnElements("code")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^mention$`)).OnElements("a", "span")
+	p.AllowAttrs("data-user-id").Matching(regexp.MustCompile(`^[0-9]{1,19}$`)).OnElements("a")
+	return p
+}
+
+// Render turns a Markdown body into sanitized HTML and returns the ids of the
+// members it mentions, deduplicated, in order of first appearance. Mentions
+// are matched against members only, so the caller decides who can be
+// mentioned (usually the room's members).
+func (r *Renderer) Render(body string, members []Mentionable) (html string, mentions []int64) {
+	src := []byte(body)
+	state := &mentionState{members: members}
+	pc := parser.NewContext()
+	pc.Set(mentionKey, state)
+	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
+
+	var buf bytes.Buffer
+	buf.Grow(len(src) + len(src)/2 + 64)
+	if err := r.md.Renderer().Render(&buf, src, doc); err != nil {
+		// The HTML renderer only fails when its writer does, and a
+		// bytes.Buffer never does; show nothing rather than half a message.
+		return "", nil
+	}
+	out := r.policy.SanitizeReader(&buf)
+	return string(bytes.TrimRight(out.Bytes(), "\n")), state.ids
+}
+
+// nodeRenderer renders the nodes this package adds or renders differently.
+type nodeRenderer struct{}
+
+func (nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(kindMention, renderMention)
+	reg.Register(extast.KindTaskCheckBox, renderTaskCheckBox)
+}
+
+// renderTaskCheckBox draws "- [x] done" as a ballot-box character rather
+// than GFM's disabled <input>: a chat message cannot tick the box anyway, and
+// keeping form controls out of the sanitizer's allow-list keeps it simpler to
+// trust.
+func renderTaskCheckBox(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	if node.(*extast.TaskCheckBox).IsChecked {
+		_, _ = w.WriteString("\u2611 ")
+	} else {
+		_, _ = w.WriteString("\u2610 ")
+	}
+	return ast.WalkContinue, nil
+}

@@ -1,0 +1,175 @@
+package sqlite
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ErrSchemaTooNew means the database was migrated by a newer Campfire than
+// this one. Running an older binary on it could corrupt data it does not
+// understand, so Open refuses.
+var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations are the embedded files NNNN_name.sql, ordered by NNNN, which
+// must run 1, 2, 3… with no gap.
+var migrations = sync.OnceValues(func() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("sqlite: migration %q: want NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("sqlite: migration %s: version %d, want %d", m.name, m.version, i+1)
+		}
+	}
+	return ms, nil
+})
+
+// LatestSchemaVersion is the schema version this binary migrates to.
+func LatestSchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err) // the embedded files are part of the binary; a test catches this
+	}
+	return len(ms)
+}
+
+const (
+	createSchemaTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at INTEGER NOT NULL
+	)`
+	schemaTableExists = `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`
+	currentVersion    = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	recordVersion     = `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`
+)
+
+// schemaVersion is the newest migration applied, 0 for a new database.
+func schemaVersion(q querier) (int, error) {
+	var n int
+	if err := q.queryRow(schemaTableExists).Scan(&n); err != nil {
+		return 0, fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	var v int
+	if err := q.queryRow(currentVersion).Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// checkVersion returns the database's schema version, or ErrSchemaTooNew.
+func checkVersion(q querier) (int, error) {
+	v, err := schemaVersion(q)
+	if err != nil {
+		return 0, err
+	}
+	if latest := LatestSchemaVersion(); v > latest {
+		return v, fmt.Errorf("sqlite: %w: the database is at schema version %d but this binary knows only up to %d; run a newer campfire or restore a backup",
+			ErrSchemaTooNew, v, latest)
+	}
+	return v, nil
+}
+
+// migrate applies every pending migration, each in its own transaction, on
+// the writer's connection. The version is re-read inside the transaction
+// (which holds the write lock), so two processes migrating at once cannot
+// both apply a step.
+func migrate(t *wtx) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := checkVersion(t); err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if err := applyMigration(t, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func applyMigration(t *wtx, m migration) (err error) {
+	if err := t.execScript("BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: migration %s: begin: %w", m.name, err)
+	}
+	defer func() {
+		if err != nil {
+			_ = t.execScript("ROLLBACK")
+		}
+	}()
+	if err := t.execScript(createSchemaTable); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	}
+	v, err := checkVersion(t)
+	if err != nil {
+		return err
+	}
+	if v >= m.version {
+		return t.execScript("COMMIT")
+	}
+	if err := t.execScript(m.sql); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	}
+	if _, err := t.exec(recordVersion, m.version, m.name, toMillis(now())); err != nil {
+		return fmt.Errorf("sqlite: migration %s: record version: %w", m.name, err)
+	}
+	if err := t.execScript("COMMIT"); err != nil {
+		return fmt.Errorf("sqlite: migration %s: commit: %w", m.name, err)
+	}
+	return nil
+}
+
+// Migrate applies pending migrations. Open already does unless
+// Options.NoMigrate; `campfire migrate` opens with NoMigrate and calls this.
+// It waits for the writes queued before it and holds back those after.
+func (s *Store) Migrate(ctx context.Context) error {
+	return s.w.submit(ctx, migrate, jobSolo)
+}
+
+// SchemaVersion is the database's current schema version (compare
+// LatestSchemaVersion).
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.readTx(ctx, func(q querier) (err error) {
+		v, err = schemaVersion(q)
+		return err
+	})
+	return v, err
+}

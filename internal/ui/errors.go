@@ -1,0 +1,114 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/campfire-go/campfire/internal/chat"
+)
+
+// statusOf maps an error kind to its HTTP status, as the API does.
+func statusOf(k chat.Kind) int {
+	switch k {
+	case chat.KindInvalid:
+		return http.StatusUnprocessableEntity
+	case chat.KindBadRequest:
+		return http.StatusBadRequest
+	case chat.KindUnauthorized:
+		return http.StatusUnauthorized
+	case chat.KindForbidden:
+		return http.StatusForbidden
+	case chat.KindNotFound:
+		return http.StatusNotFound
+	case chat.KindConflict:
+		return http.StatusConflict
+	case chat.KindTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case chat.KindUnsupported:
+		return http.StatusUnsupportedMediaType
+	case chat.KindRateLimited:
+		return http.StatusTooManyRequests
+	case chat.KindUnavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+type errorPage struct {
+	layout
+	Status  int
+	Heading string
+	Message string
+}
+
+// fail is the one place a handler's error becomes a response: a signed-out
+// visitor goes to sign in; a client error is a readable page with its
+// status; anything else is logged and shown as a calm "try again" page.
+func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
+	if e, ok := chat.AsError(err); ok {
+		if e.Kind == chat.KindUnauthorized && !v.signedIn {
+			u.toSignIn(w, r)
+			return
+		}
+		status := statusOf(e.Kind)
+		heading := http.StatusText(status)
+		switch e.Kind {
+		case chat.KindNotFound:
+			heading = "Not found"
+			e = &chat.Error{Message: "There's nothing here, or it isn't yours to see."}
+		case chat.KindForbidden:
+			heading = "Not allowed"
+		}
+		if status >= 500 {
+			u.log.Warn("page unavailable", "path", r.URL.Path, "err", err)
+		}
+		u.renderError(w, r, v, status, heading, e.Message)
+		return
+	}
+	if errors.Is(err, context.Canceled) {
+		return // the browser went away
+	}
+	u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	u.renderError(w, r, v, http.StatusInternalServerError, "Something went wrong",
+		"That didn't work, and it's not your fault. Try again in a moment.")
+}
+
+func (u *UI) renderError(w http.ResponseWriter, r *http.Request, v *visit, status int, heading, msg string) {
+	p := errorPage{Status: status, Heading: heading, Message: msg}
+	p.layout = u.bareLayout(r, v, heading)
+	u.render(w, status, "error", &p)
+}
+
+// pathID parses a numeric path segment; anything else is a not-found page.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, chat.NotFound("page")
+	}
+	return id, nil
+}
+
+// formStatus is the status of a form shown again with its error.
+func formStatus(err error) int {
+	if e, ok := chat.AsError(err); ok {
+		return statusOf(e.Kind)
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// formError is the message to show beside a form for an error the person
+// can fix by changing what they typed; ok is false for anything else.
+func formError(err error) (string, bool) {
+	e, ok := chat.AsError(err)
+	if !ok {
+		return "", false
+	}
+	switch e.Kind {
+	case chat.KindInvalid, chat.KindConflict, chat.KindUnauthorized, chat.KindRateLimited,
+		chat.KindTooLarge, chat.KindBadRequest, chat.KindForbidden:
+		return e.Message, true
+	}
+	return "", false
+}

@@ -1,0 +1,39 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/campfire-go/campfire/internal/campfire"
+	"github.com/campfire-go/campfire/internal/wire"
+)
+
+type setupRequest struct {
+	AccountName string `json:"account_name"`
+	Name        string `json:"name"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+}
+
+// sessionResponse answers setup, sign-in and join: the token for API
+// clients (browsers also get it as the cookie) and who it signs in.
+type sessionResponse struct {
+	Token string    `json:"token"`
+	User  wire.User `json:"user"`
+}
+
+// setupCreate is first run: the account, its admin and "All Talk".
+func (a *API) setupCreate(w http.ResponseWriter, r *http.Request) error {
+	var req setupRequest
+	if err := a.decode(w, r, &req); err != nil {
+		return err
+	}
+	token, u, err := a.core.SetUp(r.Context(), campfire.Signup{
+		AccountName: req.AccountName, Name: req.Name, Email: req.Email, Password: req.Password,
+	}, ClientFrom(r))
+	if err != nil {
+		return err
+	}
+	a.SetSessionCookie(w, r, token)
+	WriteJSON(w, http.StatusCreated, sessionResponse{token, wire.NewUser(u, true)})
+	return nil
+}
