@@ -112,6 +112,28 @@ type nodeRenderer struct{}
 func (nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(kindMention, renderMention)
 	reg.Register(extast.KindTaskCheckBox, renderTaskCheckBox)
+	reg.Register(ast.KindImage, renderImageAsLink)
+}
+
+// renderImageAsLink draws ![alt](url) as a link to the image instead of an
+// <img>: an inline remote image would tell its host the IP address of every
+// reader of the room, and the page's Content-Security-Policy only loads
+// images from this server anyway.
+func renderImageAsLink(w util.BufWriter, _ []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		_, _ = w.WriteString("</a>")
+		return ast.WalkContinue, nil
+	}
+	img := node.(*ast.Image)
+	_, _ = w.WriteString(`<a href="`)
+	if !html.IsDangerousURL(img.Destination) {
+		_, _ = w.Write(util.EscapeHTML(util.URLEscape(img.Destination, true)))
+	}
+	_, _ = w.WriteString(`">`)
+	if img.ChildCount() == 0 {
+		_, _ = w.Write(util.EscapeHTML(img.Destination))
+	}
+	return ast.WalkContinue, nil
 }
 
 // renderTaskCheckBox draws "- [x] done" as a ballot-box character rather

@@ -39,7 +39,8 @@ type assets struct {
 }
 
 // importRE finds a module's relative imports: `from "./x.js"`,
-// `import "./x.js"` and `import("./x.js")`.
+// `import "./x.js"` and `import("./x.js")`. (CSS url() references are not
+// rewritten; the stylesheet has none.)
 var importRE = regexp.MustCompile(`(\bfrom\s*|\bimport\s*\(?\s*)"\./([a-z0-9_-]+\.js)"`)
 
 // loadAssets hashes every file under static/ and compresses it once. A
@@ -195,9 +196,11 @@ func (u *UI) assetShow(w http.ResponseWriter, r *http.Request) {
 	u.serveAsset(w, r, as)
 }
 
-// faviconShow answers browsers that ask for /favicon.ico regardless.
+// faviconShow answers browsers that ask for /favicon.ico regardless. The
+// redirect is temporary: the hashed URL changes with the icon.
 func (u *UI) faviconShow(w http.ResponseWriter, r *http.Request) {
-	http.Redirect(w, r, u.assets.byName["icon.svg"].url, http.StatusMovedPermanently)
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	http.Redirect(w, r, u.assets.byName["icon.svg"].url, http.StatusFound)
 }
 
 func (u *UI) serveAsset(w http.ResponseWriter, r *http.Request, as *asset) {

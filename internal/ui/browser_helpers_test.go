@@ -263,7 +263,27 @@ func openTab(t *testing.T, srv *server, name string) *tab {
 		t.Fatalf("starting Chromium for %s: %v", name, err)
 	}
 	b := &tab{t: t, root: t, name: name, srv: srv, ctx: ctx}
-	messages := chromedp.Console(ctx)
+	b.listen()
+	return b
+}
+
+// sibling opens another tab in the same browser: the same person, signed
+// in, on a second screen.
+func (b *tab) sibling(name string) *tab {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.root.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		b.t.Fatalf("opening a tab for %s: %v", name, err)
+	}
+	nb := &tab{t: b.t, root: b.root, name: name, srv: b.srv, ctx: ctx}
+	nb.listen()
+	return nb
+}
+
+// listen collects the page's console for checkConsole.
+func (b *tab) listen() {
+	messages := chromedp.Console(b.ctx)
 	go func() {
 		for m, err := range messages {
 			if err != nil {
@@ -274,8 +294,7 @@ func openTab(t *testing.T, srv *server, name string) *tab {
 			b.mu.Unlock()
 		}
 	}()
-	t.Cleanup(b.checkConsole)
-	return b
+	b.root.Cleanup(b.checkConsole)
 }
 
 // checkConsole fails the test on an uncaught exception or a Content

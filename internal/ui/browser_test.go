@@ -115,6 +115,7 @@ func TestBrowser(t *testing.T) {
 		bea.waitFor(messageWithBody("live one, _edited_")+`?.querySelector(".message__body em")?.textContent === "edited"`, liveWithin)
 		report(t, "edit", start)
 
+		ada.waitFor(messageWithBody("live one, _edited_"), 2*time.Second)
 		id := eval[int64](ada, `Number(`+messageWithBody("live one, _edited_")+`.dataset.messageId)`)
 		sel := fmt.Sprintf("#message_%d", id)
 		// Keyboard: focus the boost button (it shows on focus) and press Enter.
@@ -174,28 +175,45 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
-	step("unread in the sidebar, live, cleared when opened", func(t *testing.T) {
+	step("unread in the sidebar, live, cleared when opened, in every tab", func(t *testing.T) {
 		bind(t, ada, bea)
 		ada.open("/rooms/new")
 		ada.fill(map[string]string{`input[name=name]`: "Watercooler"}, `.room-form button[type=submit]`)
 		ada.waitFor(`document.querySelector(".room__name")?.textContent === "Watercooler"`, 5*time.Second)
 		watercooler := `[...document.querySelectorAll("#shared-rooms .room-link")].find(l => l.textContent.includes("Watercooler"))`
 		bea.waitFor(watercooler, liveWithin)
+		// Bea has a second tab open, on another room.
+		bea2 := bea.sibling("Bea's second tab")
+		bea2.open("/rooms/1")
+		bea2.waitFor(`!document.querySelector("#composer-body").disabled && `+watercooler, 5*time.Second)
 		ada.typeIn("#composer-body", "anyone around?")
 		start := time.Now()
 		ada.run(enter)
 		bea.waitFor(watercooler+`?.classList.contains("room-link--unread") && getComputedStyle(`+watercooler+`.querySelector("a")).fontWeight >= 700`, liveWithin)
 		report(t, "unread mark", start)
+		bea2.waitFor(watercooler+`?.classList.contains("room-link--unread")`, liveWithin)
 		bea.run(chromedp.Click(chromedp.CSS(`#shared-rooms .room-link:not([data-room-id="1"]) a`)))
 		bea.waitFor(`document.querySelector(".room__name")?.textContent === "Watercooler" && !!`+messageWithBody("anyone around?"), 5*time.Second)
 		if eval[bool](bea, watercooler+`.classList.contains("room-link--unread")`) {
 			t.Fatal("the open room is still bold")
 		}
+		bea2.waitFor(watercooler+`?.classList.contains("room-link--unread") === false`, liveWithin)
 		bea.open("/rooms/1")
 		bea.waitFor(`!!document.querySelector("#composer-body")`, 5*time.Second)
 		if eval[bool](bea, watercooler+`.classList.contains("room-link--unread")`) {
 			t.Fatal("the room read a moment ago is bold again")
 		}
+	})
+
+	step("ping from a person's page, live in their sidebar", func(t *testing.T) {
+		bind(t, ada, bea)
+		ada.open("/users/2")
+		ada.run(chromedp.Click(chromedp.CSS(`form[action="/pings"] button`)))
+		ada.waitFor(`document.querySelector("#room")?.dataset.roomType === "direct" && document.querySelector(".room__name").textContent === "Bea Member"`, 5*time.Second)
+		ping := `document.querySelector("#direct-rooms .room-link")`
+		bea.waitFor(ping+`?.textContent.includes("Ada Admin") && !!`+ping+`.querySelector("img.avatar")`, liveWithin)
+		ada.send("psst")
+		bea.waitFor(ping+`.classList.contains("room-link--unread")`, liveWithin)
 	})
 
 	step("closed room invisible to a non-member", func(t *testing.T) {
@@ -367,6 +385,45 @@ func TestBrowser(t *testing.T) {
 			if eval[bool](bea, `document.documentElement.scrollWidth > innerWidth || document.querySelector("#messages").scrollWidth > document.querySelector("#messages").clientWidth`) {
 				t.Errorf("the room page scrolls sideways at %d px", w)
 			}
+		}
+	})
+
+	step("a message the server refuses shows as failed, and retry sends it once", func(t *testing.T) {
+		bind(t, bea)
+		bea.open("/rooms/2")
+		bea.waitFor(`!document.querySelector("#composer-body").disabled`, 5*time.Second)
+		// More posts at once than anyone may make (30 in 10 s): the
+		// server refuses the rest, and they show as failed.
+		bea.run(chromedp.Evaluate[chromedp.Void](`(() => {
+			const ta = document.querySelector("#composer-body");
+			for (let i = 0; i < 36; i++) {
+				ta.value = "burst " + i;
+				ta.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+			}
+		})()`))
+		bea.waitFor(`!!document.querySelector(".message--failed [data-action=retry]:not([hidden])") && !document.querySelector(".message--pending")`, 15*time.Second)
+		cid := eval[string](bea, `document.querySelector(".message--failed").dataset.clientMessageId`)
+		// Retry until the limit lets it through.
+		ctx, cancel := context.WithTimeout(bea.ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](fmt.Sprintf(`new Promise((resolve) => {
+			const tick = () => {
+				const el = document.querySelector('#message-list > [data-client-message-id="%s"]');
+				if (el && el.dataset.messageId) return resolve(true);
+				if (el && el.classList.contains("message--failed")) el.querySelector("[data-action=retry]").click();
+				setTimeout(tick, 250);
+			};
+			tick();
+		})`, cid), chromedp.EvalAwaitPromise)); err != nil {
+			t.Fatalf("retry did not send the message: %v\n%s", err, bea.snapshot())
+		}
+		body := eval[string](bea, fmt.Sprintf(`document.querySelector('#message-list > [data-client-message-id="%s"]').dataset.body`, cid))
+		if n := eval[int](bea, countBody(body)); n != 1 {
+			t.Fatalf("%q shows %d times after its retry", body, n)
+		}
+		bea.open("/rooms/2")
+		if n := eval[int](bea, countBody(body)); n != 1 {
+			t.Fatalf("%q is stored %d times", body, n)
 		}
 	})
 

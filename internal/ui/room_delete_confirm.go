@@ -8,7 +8,7 @@ func (u *UI) roomDeleteConfirm(w http.ResponseWriter, r *http.Request, v *visit)
 	if err != nil {
 		return err
 	}
-	f.Title = "Delete " + f.Title
+	f.Title = "Delete " + f.RoomTitle
 	u.render(w, http.StatusOK, "room_delete", f)
 	return nil
 }

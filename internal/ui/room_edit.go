@@ -35,7 +35,7 @@ func (u *UI) roomSettings(w http.ResponseWriter, r *http.Request, v *visit) (*ro
 	if err != nil {
 		return nil, err
 	}
-	f := &roomForm{layout: l, Room: room, Name: room.Name, Type: room.Type,
+	f := &roomForm{layout: l, Room: room, RoomTitle: title, Name: room.Name, Type: room.Type,
 		CanManage: v.me.IsAdmin() || room.CreatorID == v.me.ID, Direct: room.Type == chat.RoomDirect}
 	if f.CanManage && !f.Direct {
 		ids := make([]int64, len(members))

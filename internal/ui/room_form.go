@@ -13,6 +13,7 @@ type roomForm struct {
 	layout
 	Error     string
 	Room      chat.RoomView // zero for a new room
+	RoomTitle string        // a ping's title is its people
 	Name      string
 	Type      chat.RoomType
 	People    []userView

@@ -314,3 +314,115 @@ func TestAssets(t *testing.T) {
 	}
 	want(t, b.get("/assets/app.js"), http.StatusNotFound)
 }
+
+func TestRoomSettingsPingsAndProfile(t *testing.T) {
+	srv := newServer(t)
+	admin := setUp(t, srv)
+	bea := joinAs(t, srv, admin, "Bea", "bea@example.com")
+	_ = joinAs(t, srv, admin, "Cy", "cy@example.com")
+
+	// A closed room with Bea, then renamed, then Bea taken out.
+	p := admin.post("/rooms", url.Values{"name": {"Plans"}, "type": {"closed"}, "user_ids": {"2"}})
+	want(t, p, http.StatusSeeOther)
+	room := p.location
+	want(t, bea.get(room), http.StatusOK, "Plans")
+	want(t, admin.get(room+"/edit"), http.StatusOK, `value="2" checked`, `value="3">`)
+	want(t, admin.post(room, url.Values{"name": {"Big plans"}, "type": {"closed"}, "people": {"1"}}), http.StatusSeeOther)
+	want(t, admin.get(room), http.StatusOK, "Big plans")
+	want(t, bea.get(room), http.StatusNotFound)
+	// Bea can't change a room she didn't make.
+	want(t, bea.post("/rooms/1", url.Values{"name": {"Mine now"}}), http.StatusForbidden, "only the room&#39;s creator")
+	// Open it: everyone is in.
+	want(t, admin.post(room, url.Values{"name": {"Big plans"}, "type": {"open"}, "people": {"1"}}), http.StatusSeeOther)
+	want(t, bea.get(room), http.StatusOK, "Big plans")
+
+	// The bell, without JavaScript.
+	want(t, bea.post(room+"/involvement", url.Values{"involvement": {"everything"}}), http.StatusSeeOther)
+	want(t, bea.get(room), http.StatusOK, `data-involvement="everything"`)
+	want(t, bea.post(room+"/involvement", url.Values{"involvement": {"loud"}}), http.StatusUnprocessableEntity)
+
+	// Delete asks first, then deletes.
+	want(t, admin.get(room+"/delete"), http.StatusOK, "can't be undone", "Delete Big plans")
+	want(t, admin.post(room+"/delete", nil), http.StatusSeeOther)
+	want(t, admin.get(room), http.StatusNotFound)
+
+	// A ping with two people; the same people again open the same room.
+	p = bea.post("/pings", url.Values{"user_ids": {"1", "3"}})
+	want(t, p, http.StatusSeeOther)
+	again := bea.post("/pings", url.Values{"user_ids": {"3", "1"}})
+	if again.location != p.location {
+		t.Fatalf("the same people got a second ping: %s, %s", p.location, again.location)
+	}
+	ping := admin.get(p.location)
+	want(t, ping, http.StatusOK, "Bea, Cy", `data-direct="true"`)
+	want(t, bea.post("/pings", nil), http.StatusUnprocessableEntity, "form-error")
+	want(t, bea.post("/pings", url.Values{"user_ids": {"x"}}), http.StatusUnprocessableEntity)
+
+	// Profile: a taken email is a form error; a good change sticks.
+	want(t, bea.post("/profile", url.Values{"name": {"Bea"}, "email": {"ada@example.com"}}), http.StatusConflict, "already uses that email")
+	want(t, bea.post("/profile", url.Values{"name": {"Beatrice"}, "bio": {"Writes things"}, "email": {"bea@example.com"}}), http.StatusSeeOther)
+	want(t, admin.get("/users/2"), http.StatusOK, "Beatrice", "Writes things", "Ping Beatrice")
+	want(t, bea.get("/users/2"), http.StatusOK, "Edit my profile")
+}
+
+func TestAdministration(t *testing.T) {
+	srv := newServer(t)
+	admin := setUp(t, srv)
+	bea := joinAs(t, srv, admin, "Bea", "bea@example.com")
+
+	// Roles: Bea becomes an admin and can see the account page.
+	want(t, admin.post("/account/users/2/role", url.Values{"role": {"admin"}}), http.StatusSeeOther)
+	want(t, bea.get("/account"), http.StatusOK, "Invite people")
+	want(t, admin.post("/account/users/2/role", url.Values{"role": {"member"}}), http.StatusSeeOther)
+	want(t, bea.get("/account"), http.StatusForbidden)
+	// Not oneself.
+	want(t, admin.post("/account/users/1/role", url.Values{"role": {"member"}}), http.StatusSeeOther)
+	want(t, admin.get("/account"), http.StatusOK)
+
+	// A new join link retires the old one.
+	old := regexp.MustCompile(`/join/[a-z0-9-]+`).FindString(admin.get("/account").body)
+	want(t, admin.post("/account/join_code", nil), http.StatusSeeOther)
+	want(t, newBrowser(t, srv).get(old), http.StatusNotFound)
+	want(t, admin.post("/account", url.Values{"name": {"Acme Two"}}), http.StatusSeeOther)
+	want(t, admin.get("/account"), http.StatusOK, `value="Acme Two"`)
+	want(t, admin.post("/account", url.Values{"name": {""}}), http.StatusUnprocessableEntity)
+
+	// Bots: created with a key shown once, which works; reset makes a new one.
+	p := admin.post("/account/bots", url.Values{"name": {"Deploy"}, "webhook_url": {"https://example.com/hook"}})
+	key := regexp.MustCompile(`id="bot-key-(\d+)" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if key == nil {
+		t.Fatalf("no bot key on the page:\n%s", p.body)
+	}
+	botPost := func(k string) int {
+		req, _ := http.NewRequest("POST", srv.URL+"/rooms/1/"+k+"/messages", strings.NewReader("deployed"))
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if s := botPost(key[2]); s != http.StatusCreated {
+		t.Fatalf("bot post with the shown key: %d", s)
+	}
+	if strings.Contains(admin.get("/account/bots").body, key[2]) {
+		t.Fatal("the bot key is shown again")
+	}
+	p = admin.post("/account/bots/"+key[1]+"/key", nil)
+	newKey := regexp.MustCompile(`id="bot-key-\d+" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if newKey == nil || newKey[1] == key[2] || botPost(key[2]) != http.StatusNotFound || botPost(newKey[1]) != http.StatusCreated {
+		t.Fatal("resetting the key did not replace it")
+	}
+	want(t, admin.post("/account/bots/"+key[1], url.Values{"name": {"Deployer"}, "webhook_url": {""}}), http.StatusSeeOther)
+	want(t, admin.get("/account/bots"), http.StatusOK, "Deployer")
+	want(t, admin.post("/account/bots/"+key[1]+"/delete", nil), http.StatusSeeOther)
+	if botPost(newKey[1]) != http.StatusNotFound {
+		t.Fatal("a removed bot can still post")
+	}
+
+	// Deactivating Bea signs her out.
+	want(t, admin.post("/account/users/2/deactivate", nil), http.StatusSeeOther)
+	if p := bea.get("/rooms/1"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location, "/session/new") {
+		t.Fatalf("a deactivated person still sees rooms: %d %q", p.status, p.location)
+	}
+}

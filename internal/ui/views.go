@@ -204,12 +204,10 @@ func messageViews(ms []chat.Message, me chat.User, c clock, now time.Time, highl
 
 // userView is a person in pickers and lists.
 type userView struct {
-	ID       int64
-	Name     string
-	Bio      string
-	Email    string
-	Role     chat.Role
-	Checked  bool
-	IsMe     bool
-	Involved chat.Involvement
+	ID      int64
+	Name    string
+	Email   string
+	Role    chat.Role
+	Checked bool
+	IsMe    bool
 }

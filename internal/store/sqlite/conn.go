@@ -27,18 +27,64 @@ type rowsIter interface {
 	Close() error
 }
 
-// readQ runs queries in a read transaction of the pool.
+// readQ runs queries on the read pool, in a read transaction when tx is
+// set, through statements prepared once per connection (parsing costs more
+// than running most of these queries).
 type readQ struct {
 	ctx context.Context
+	s   *Store
 	tx  *sql.Tx
 }
 
+// read is a querier on the read pool, outside any transaction.
+func (s *Store) read(ctx context.Context) readQ { return readQ{ctx: ctx, s: s} }
+
+func (r readQ) stmt(query string) (*sql.Stmt, error) {
+	st, err := r.s.readStmt(r.ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if r.tx != nil {
+		st = r.tx.StmtContext(r.ctx, st)
+	}
+	return st, nil
+}
+
 func (r readQ) query(query string, args ...any) (rowsIter, error) {
-	return r.tx.QueryContext(r.ctx, query, args...)
+	st, err := r.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(r.ctx, args...)
 }
 
 func (r readQ) queryRow(query string, args ...any) scanner {
-	return r.tx.QueryRowContext(r.ctx, query, args...)
+	st, err := r.stmt(query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(r.ctx, args...)
+}
+
+type errRow struct{ err error }
+
+func (e errRow) Scan(...any) error { return e.err }
+
+// readStmt is query prepared on the read pool (database/sql prepares it on
+// each connection as it is first used there).
+func (s *Store) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.readStmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.rdb.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.readStmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // wtx is the writer's connection as a job sees it. It talks to the driver
@@ -147,9 +193,13 @@ func (t *wtx) exec(query string, args ...any) (driver.Result, error) {
 		return nil, err
 	}
 	res, err := p.exec.ExecContext(bg, nv)
-	if p.write && (err == nil || rollsBackTx(err)) {
+	switch {
+	case err != nil:
 		// A constraint violation undoes its own statement and nothing else.
-		t.dirty = true
+		t.dirty = t.dirty || rollsBackTx(err)
+	case p.write:
+		n, rerr := res.RowsAffected()
+		t.dirty = t.dirty || rerr != nil || n > 0
 	}
 	return res, err
 }

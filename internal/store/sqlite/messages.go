@@ -70,45 +70,44 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 	mentions := slices.Clone(nm.Mentions)
 	slices.Sort(mentions)
 	mentions = slices.Compact(mentions)
-	var (
+	type result struct {
 		msg         chat.Message
 		created     bool
 		newlyUnread []int64
-	)
+	}
 	// Every statement here runs on the one writer goroutine, so each one
 	// saved is throughput: the seq comes from the writer's room counters,
 	// the creator from its user cache, the idempotency check is the insert
 	// itself, and the message is built from what was written rather than
 	// read back.
-	err := s.w.submit(ctx, func(t *wtx) error {
-		created, newlyUnread = false, nil
+	r, err := submitT(ctx, s.w, jobPost, func(t *wtx) (result, error) {
 		creator, err := t.user(nm.CreatorID)
 		if err != nil {
-			return fmt.Errorf("creator %d: %w", nm.CreatorID, err)
+			return result{}, fmt.Errorf("creator %d: %w", nm.CreatorID, err)
 		}
 		seq, err := t.nextSeq(nm.RoomID)
 		if err != nil {
-			return fmt.Errorf("room %d: %w", nm.RoomID, err)
+			return result{}, fmt.Errorf("room %d: %w", nm.RoomID, err)
 		}
 		res, err := t.exec(insertMessage, nm.RoomID, seq, nm.CreatorID, nullString(nm.ClientMessageID),
 			nm.Body, nm.BodyHTML, ms, ms)
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		if n, err := res.RowsAffected(); err != nil {
-			return err
+			return result{}, err
 		} else if n == 0 {
 			// A retry: return the original; no seq was taken.
 			var id int64
 			if err := t.queryRow(messageIDByClientID, nm.RoomID, nm.CreatorID, nm.ClientMessageID).Scan(&id); err != nil {
-				return err
+				return result{}, err
 			}
-			msg, err = loadMessage(t, id)
-			return err
+			msg, err := loadMessage(t, id)
+			return result{msg: msg}, err
 		}
 		id, err := res.LastInsertId()
 		if err != nil {
-			return err
+			return result{}, err
 		}
 		t.takeSeq(nm.RoomID, seq, ms)
 		t.indexLater(id)
@@ -116,39 +115,39 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 		for _, uid := range mentions {
 			res, err := t.exec(insertMention, id, uid)
 			if err != nil {
-				return err
+				return result{}, err
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				kept = append(kept, uid)
 			}
 		}
-		clear, err := scanIDs(t.query(clearMembers, nm.RoomID))
+		clearIDs, err := scanIDs(t.query(clearMembers, nm.RoomID))
 		if err != nil {
-			return err
+			return result{}, err
 		}
-		for _, uid := range clear {
+		var newlyUnread []int64
+		for _, uid := range clearIDs {
 			if uid != nm.CreatorID && !slices.Contains(nm.SkipUnread, uid) {
 				newlyUnread = append(newlyUnread, uid)
 			}
 		}
 		if len(newlyUnread) > 0 {
 			if _, err := t.exec(markUnread, ms, nm.RoomID, idList(newlyUnread)); err != nil {
-				return err
+				return result{}, err
 			}
 		}
-		msg = chat.Message{
+		msg := chat.Message{
 			ID: id, RoomID: nm.RoomID, Seq: seq, CreatorID: nm.CreatorID, ClientMessageID: nm.ClientMessageID,
 			Body: nm.Body, BodyHTML: nm.BodyHTML, Creator: creator, Mentions: kept, Boosts: []chat.Boost{},
 			CreatedAt: at, UpdatedAt: at,
 		}
-		created = true
-		return nil
-	}, jobPost)
+		return result{msg: msg, created: true, newlyUnread: newlyUnread}, nil
+	})
 	if err != nil {
 		return chat.Message{}, false, nil, dbErr("create message", err)
 	}
-	slices.Sort(newlyUnread)
-	return msg, created, newlyUnread, nil
+	slices.Sort(r.newlyUnread)
+	return r.msg, r.created, r.newlyUnread, nil
 }
 
 // loadMessage reads one message with its creator, mentions and boosts.
@@ -285,22 +284,19 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (chat.Message, error) {
 	at := toMillis(orNow(u.UpdatedAt))
-	var m chat.Message
-	err := s.write(ctx, func(t *wtx) error {
+	m, err := writeT(ctx, s, func(t *wtx) (chat.Message, error) {
 		if err := mustAffect(t.exec(editMessage, u.Body, u.BodyHTML, at, id)); err != nil {
-			return err
+			return chat.Message{}, err
 		}
 		if _, err := t.exec(deleteMentions, id); err != nil {
-			return err
+			return chat.Message{}, err
 		}
 		if len(u.Mentions) > 0 {
 			if _, err := t.exec(insertMentions, id, idList(u.Mentions)); err != nil {
-				return err
+				return chat.Message{}, err
 			}
 		}
-		var err error
-		m, err = loadMessage(t, id)
-		return err
+		return loadMessage(t, id)
 	})
 	return m, dbErr(fmt.Sprintf("update message %d", id), err)
 }
@@ -314,29 +310,28 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64) error {
 }
 
 func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, content string) (chat.Boost, error) {
-	var b chat.Boost
-	err := s.write(ctx, func(t *wtx) error {
-		booster, err := scanUser(t.queryRow(userByID, boosterID))
+	b, err := writeT(ctx, s, func(t *wtx) (chat.Boost, error) {
+		booster, err := t.user(boosterID)
 		if err != nil {
-			return fmt.Errorf("booster %d: %w", boosterID, err)
+			return chat.Boost{}, fmt.Errorf("booster %d: %w", boosterID, err)
 		}
 		at := now()
 		if err := mustAffect(t.exec(touchMessage, toMillis(at), messageID)); err != nil {
-			return fmt.Errorf("message %d: %w", messageID, err)
+			return chat.Boost{}, fmt.Errorf("message %d: %w", messageID, err)
 		}
 		res, err := t.exec(insertBoost, messageID, boosterID, content, toMillis(at))
 		if err != nil {
-			return err
+			return chat.Boost{}, err
 		}
 		id, err := res.LastInsertId()
-		b = chat.Boost{ID: id, MessageID: messageID, BoosterID: boosterID, Content: content, Booster: booster, CreatedAt: at}
-		return err
+		return chat.Boost{ID: id, MessageID: messageID, BoosterID: boosterID, Content: content, Booster: booster,
+			CreatedAt: at}, err
 	})
 	return b, dbErr("create boost", err)
 }
 
 func (s *Store) Boost(ctx context.Context, id int64) (chat.Boost, error) {
-	b, err := scanBoost(s.rdb.QueryRowContext(ctx, boostByID, id))
+	b, err := scanBoost(s.read(ctx).queryRow(boostByID, id))
 	return b, dbErr(fmt.Sprintf("boost %d", id), err)
 }
 

@@ -160,7 +160,7 @@ func applyMigration(t *wtx, m migration) (err error) {
 // Options.NoMigrate; `campfire migrate` opens with NoMigrate and calls this.
 // It waits for the writes queued before it and holds back those after.
 func (s *Store) Migrate(ctx context.Context) error {
-	return s.w.submit(ctx, migrate, jobSolo)
+	return s.w.submitSolo(ctx, migrate)
 }
 
 // SchemaVersion is the database's current schema version (compare

@@ -77,10 +77,8 @@ func createRoom(t *wtx, r store.NewRoom, at time.Time) (chat.Room, error) {
 }
 
 func (s *Store) CreateRoom(ctx context.Context, r store.NewRoom) (chat.Room, error) {
-	var room chat.Room
-	err := s.write(ctx, func(t *wtx) (err error) {
-		room, err = createRoom(t, r, now())
-		return err
+	room, err := writeT(ctx, s, func(t *wtx) (chat.Room, error) {
+		return createRoom(t, r, now())
 	})
 	return room, dbErr("create room", err)
 }
@@ -92,7 +90,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 	key := chat.DirectKey(ids)
 
 	// Most calls find an existing room: answer those without the writer.
-	room, err := scanRoom(s.rdb.QueryRowContext(ctx, roomByDirectKey, key))
+	room, err := scanRoom(s.read(ctx).queryRow(roomByDirectKey, key))
 	if err == nil {
 		return room, false, nil
 	}
@@ -100,56 +98,56 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		return chat.Room{}, false, dbErr("direct room", err)
 	}
 
-	var created bool
-	err = s.write(ctx, func(t *wtx) error {
-		created = false
+	type result struct {
+		room    chat.Room
+		created bool
+	}
+	r, err := writeT(ctx, s, func(t *wtx) (result, error) {
 		// Again inside the writer, where no other creation can interleave.
-		r, err := scanRoom(t.queryRow(roomByDirectKey, key))
+		room, err := scanRoom(t.queryRow(roomByDirectKey, key))
 		if err == nil {
-			room = r
-			return nil
+			return result{room: room}, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return err
+			return result{}, err
 		}
 		var n int
 		if err := t.queryRow(countListedUsers, idList(ids)).Scan(&n); err != nil {
-			return err
+			return result{}, err
 		}
 		if n != len(ids) {
-			return fmt.Errorf("direct room: unknown user: %w", chat.ErrNotFound)
+			return result{}, fmt.Errorf("direct room: unknown user: %w", chat.ErrNotFound)
 		}
 		at := now()
 		room = chat.Room{Type: chat.RoomDirect, CreatorID: creatorID, CreatedAt: at, UpdatedAt: at}
 		if err := t.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, toMillis(at), toMillis(at)).
 			Scan(&room.ID); err != nil {
-			return err
+			return result{}, err
 		}
 		if _, err := t.exec(addListed, room.ID, chat.DefaultInvolvement(chat.RoomDirect),
 			toMillis(at), idList(ids)); err != nil {
-			return err
+			return result{}, err
 		}
-		created = true
-		return nil
+		return result{room: room, created: true}, nil
 	})
 	if err != nil {
 		return chat.Room{}, false, dbErr("direct room", err)
 	}
-	return room, created, nil
+	return r.room, r.created, nil
 }
 
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
-	r, err := scanRoom(s.rdb.QueryRowContext(ctx, roomByID, id))
+	r, err := scanRoom(s.read(ctx).queryRow(roomByID, id))
 	return r, dbErr(fmt.Sprintf("room %d", id), err)
 }
 
 func (s *Store) RoomForUser(ctx context.Context, roomID, userID int64) (chat.RoomView, error) {
-	v, err := scanRoomView(s.rdb.QueryRowContext(ctx, roomForUser, roomID, userID))
+	v, err := scanRoomView(s.read(ctx).queryRow(roomForUser, roomID, userID))
 	return v, dbErr(fmt.Sprintf("room %d for user %d", roomID, userID), err)
 }
 
 func (s *Store) RoomsForUser(ctx context.Context, userID int64) ([]chat.RoomView, error) {
-	rows, err := s.rdb.QueryContext(ctx, roomsForUser, userID)
+	rows, err := s.read(ctx).query(roomsForUser, userID)
 	if err != nil {
 		return nil, dbErr("rooms for user", err)
 	}
@@ -214,15 +212,15 @@ func checkRoom(q querier, roomID int64) error {
 }
 
 func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (chat.Room, []int64, []int64, error) {
-	var (
+	type result struct {
 		room           chat.Room
 		added, removed []int64
-	)
-	err := s.write(ctx, func(t *wtx) error {
-		added, removed = []int64{}, []int64{}
+	}
+	r, err := writeT(ctx, s, func(t *wtx) (r result, err error) {
+		r.added, r.removed = []int64{}, []int64{}
 		cur, err := scanRoom(t.queryRow(roomByID, id))
 		if err != nil {
-			return err
+			return r, err
 		}
 		name, typ := cur.Name, cur.Type
 		if u.Name != nil {
@@ -232,50 +230,53 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 			typ = *u.Type
 		}
 		if cur.Type == chat.RoomDirect && (typ != chat.RoomDirect || u.MemberIDs != nil) {
-			return fmt.Errorf("a direct room's type and members are fixed: %w", chat.ErrInvalid)
+			return r, fmt.Errorf("a direct room's type and members are fixed: %w", chat.ErrInvalid)
 		}
 		if cur.Type != chat.RoomDirect && typ != chat.RoomOpen && typ != chat.RoomClosed {
-			return fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
+			return r, fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
 		}
 		at := toMillis(now())
 		inv := chat.DefaultInvolvement(typ)
 		switch {
 		case typ == chat.RoomOpen && cur.Type != chat.RoomOpen:
-			if added, err = scanIDs(t.query(addAllActive, id, inv, at)); err != nil {
-				return err
+			if r.added, err = scanIDs(t.query(addAllActive, id, inv, at)); err != nil {
+				return r, err
 			}
 		case typ == chat.RoomClosed && u.MemberIDs != nil:
 			// The creator always stays in their room.
 			want := idList(append(slices.Clone(*u.MemberIDs), cur.CreatorID))
-			if removed, err = scanIDs(t.query(removeUnlisted, id, want)); err != nil {
-				return err
+			if r.removed, err = scanIDs(t.query(removeUnlisted, id, want)); err != nil {
+				return r, err
 			}
-			if added, err = scanIDs(t.query(addListedActive, id, inv, at, want)); err != nil {
-				return err
+			if r.added, err = scanIDs(t.query(addListedActive, id, inv, at, want)); err != nil {
+				return r, err
 			}
 		}
-		room, err = scanRoom(t.queryRow(updateRoomRow, name, typ, at, id))
-		return err
+		r.room, err = scanRoom(t.queryRow(updateRoomRow, name, typ, at, id))
+		return r, err
 	})
 	if err != nil {
 		return chat.Room{}, nil, nil, dbErr(fmt.Sprintf("update room %d", id), err)
 	}
-	slices.Sort(added)
-	slices.Sort(removed)
-	return room, added, removed, nil
+	slices.Sort(r.added)
+	slices.Sort(r.removed)
+	return r.room, r.added, r.removed, nil
 }
 
 func (s *Store) DeleteRoom(ctx context.Context, id int64) ([]int64, error) {
-	var members []int64
-	err := s.write(ctx, func(t *wtx) (err error) {
-		if members, err = scanIDs(t.query(roomMemberIDs, id)); err != nil {
-			return err
+	members, err := writeT(ctx, s, func(t *wtx) ([]int64, error) {
+		members, err := scanIDs(t.query(roomMemberIDs, id))
+		if err != nil {
+			return nil, err
 		}
 		// Messages, their mentions, boosts and search entries and the
 		// memberships go with the room (ON DELETE CASCADE and triggers).
-		return mustAffect(t.exec(deleteRoom, id))
+		return members, mustAffect(t.exec(deleteRoom, id))
 	})
-	return members, dbErr(fmt.Sprintf("delete room %d", id), err)
+	if err != nil {
+		return nil, dbErr(fmt.Sprintf("delete room %d", id), err)
+	}
+	return members, nil
 }
 
 func (s *Store) SetInvolvement(ctx context.Context, roomID, userID int64, inv chat.Involvement) error {
@@ -292,21 +293,22 @@ func (s *Store) MarkRead(ctx context.Context, roomID, userID int64) (bool, error
 	// Clients mark a room read every time they look at it; most of the time
 	// it already is, and that needs no write.
 	var unread bool
-	if err := s.rdb.QueryRowContext(ctx, isUnread, roomID, userID).Scan(&unread); err != nil {
+	if err := s.read(ctx).queryRow(isUnread, roomID, userID).Scan(&unread); err != nil {
 		return false, dbErr(what, err)
 	}
 	if !unread {
 		return false, nil
 	}
-	var changed bool
-	err := s.write(ctx, func(t *wtx) error {
+	changed, err := writeT(ctx, s, func(t *wtx) (bool, error) {
 		res, err := t.exec(markRead, roomID, userID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		n, err := res.RowsAffected()
-		changed = n > 0
-		return err
+		return n > 0, err
 	})
-	return changed, dbErr(what, err)
+	if err != nil {
+		return false, dbErr(what, err)
+	}
+	return changed, nil
 }

@@ -1,8 +1,16 @@
-// Package sqlite is Campfire's embedded store: one SQLite file in WAL mode,
-// read through a pool of read-only connections and written by a single
-// writer goroutine that commits many callers' writes together (group
-// commit). One writer means writes never contend for SQLite's lock, and
-// one commit per batch instead of per message is what makes it fast.
+// Package sqlite is Campfire's embedded store: one SQLite file in WAL mode
+// (pure Go, modernc.org/sqlite), read through a pool of read-only
+// connections and written by a single writer goroutine.
+//
+// Every write is a job handed to that goroutine. It takes all the jobs
+// waiting, runs them in one transaction and commits once (group commit):
+// writes never contend for SQLite's lock, and under load one commit, and
+// one write of each page touched, serves many callers. A caller hears back
+// only after the commit, so whatever it was told is durable and visible to
+// reads. A job that fails undoes only itself (see writer.runBatch).
+//
+// The file layout is in migrations/; Open applies them, and refuses a
+// database migrated by a newer binary (ErrSchemaTooNew).
 package sqlite
 
 import (
@@ -64,8 +72,10 @@ type Store struct {
 	path string
 	opts Options
 	rdb  *sql.DB // read-only pool
-	wdb  *sql.DB // exactly one connection, owned by w
-	w    *writer
+	// readStmts holds the read pool's prepared statements by query text.
+	readStmts sync.Map
+	wdb       *sql.DB // exactly one connection, owned by w
+	w         *writer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -90,7 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	s := &Store{path: path, opts: opts}
 	var err error
-	s.wdb, err = sql.Open("sqlite", dsn(path, opts, "_txlock=immediate"))
+	s.wdb, err = sql.Open("sqlite", dsn(path, opts))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -120,7 +130,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.NoMigrate {
 		prepare = func(t *wtx) error { _, err := checkVersion(t); return err }
 	}
-	if err := s.w.submit(ctx, prepare, jobSolo); err != nil {
+	if err := s.w.submitSolo(ctx, prepare); err != nil {
 		return fail(err)
 	}
 
@@ -170,6 +180,10 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		errs := []error{s.w.close()}
+		s.readStmts.Range(func(_, st any) bool {
+			errs = append(errs, st.(*sql.Stmt).Close())
+			return true
+		})
 		if err := s.wdb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("sqlite: close writer: %w", err))
 		}
@@ -182,11 +196,15 @@ func (s *Store) Close() error {
 }
 
 // write runs fn in the writer's next batch and returns once that batch has
-// committed (or fn failed). fn may run more than once (when another job of
-// its batch fails after writing, the batch is redone), so it must set its
-// results by assignment and not accumulate them across runs.
+// committed (or fn failed). fn may run more than once (see submit).
 func (s *Store) write(ctx context.Context, fn func(*wtx) error) error {
-	return s.w.submit(ctx, fn, jobWrite)
+	_, err := s.w.submit(ctx, func(t *wtx) (any, error) { return nil, fn(t) }, jobWrite)
+	return err
+}
+
+// writeT is write for a job with a result.
+func writeT[T any](ctx context.Context, s *Store, fn func(*wtx) (T, error)) (T, error) {
+	return submitT(ctx, s.w, jobWrite, fn)
 }
 
 // readTx runs fn in one read transaction, so the several queries that load
@@ -197,7 +215,7 @@ func (s *Store) readTx(ctx context.Context, fn func(querier) error) error {
 		return fmt.Errorf("sqlite: begin read: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
-	return fn(readQ{ctx: ctx, tx: tx})
+	return fn(readQ{ctx: ctx, s: s, tx: tx})
 }
 
 // Time is stored as unix milliseconds; these keep the round trip exact.

@@ -284,6 +284,106 @@ func TestGroupCommit(t *testing.T) {
 	if jobs, batches := after.Jobs-before.Jobs, after.Batches-before.Batches; jobs != n+1 || batches != 2 {
 		t.Fatalf("%d jobs in %d batches, want %d in 2", jobs, batches, n+1)
 	}
+	// The failure came after a write, so the batch was redone once with
+	// savepoints.
+	if redone := after.Redone - before.Redone; redone != 1 {
+		t.Fatalf("batch redone %d times, want 1", redone)
+	}
+
+	// A job that fails before writing anything needs no redo.
+	before = s.WriteStats()
+	err = s.DeleteSession(ctx, "no such token")
+	if !errors.Is(err, chat.ErrNotFound) {
+		t.Fatalf("delete unknown session: %v", err)
+	}
+	if redone := s.WriteStats().Redone - before.Redone; redone != 0 {
+		t.Fatalf("a failure without writes redid its batch")
+	}
+	checkIntegrity(t, s)
+}
+
+// TestBatchSeesPendingPosts queues, in one batch, posts to a room, the
+// room's deletion, and more posts: what posts leave pending (seq counters,
+// search entries) must be in place before the deletion runs, or the search
+// index would be corrupted by deleting entries never written.
+func TestBatchSeesPendingPosts(t *testing.T) {
+	ctx := t.Context()
+	s := openTest(t, Options{})
+	admin, allTalk := seed(t, s)
+	doomed, err := s.CreateRoom(ctx, store.NewRoom{Name: "Doomed", Type: chat.RoomOpen, CreatorID: admin.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	release := make(chan struct{})
+	blocked := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		_ = s.write(ctx, func(*wtx) error { close(blocked); <-release; return nil })
+	})
+	<-blocked
+
+	var postsBefore, postsAfter [5]error
+	var deleteErr error
+	queue := func(fn func()) {
+		n := len(s.w.jobs)
+		wg.Go(fn)
+		for len(s.w.jobs) == n { // keep the queue in the order written here
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	for i := range postsBefore {
+		queue(func() { _, postsBefore[i] = post(ctx, s, doomed, admin, fmt.Sprint("zebra doomed ", i)) })
+		queue(func() { _, _ = post(ctx, s, allTalk, admin, fmt.Sprint("zebra kept ", i)) })
+	}
+	queue(func() { _, deleteErr = s.DeleteRoom(ctx, doomed.ID) })
+	for i := range postsAfter {
+		queue(func() { _, postsAfter[i] = post(ctx, s, doomed, admin, "too late") })
+	}
+	close(release)
+	wg.Wait()
+
+	for i, err := range postsBefore {
+		if err != nil {
+			t.Fatalf("post %d before the deletion: %v", i, err)
+		}
+	}
+	if deleteErr != nil {
+		t.Fatal(deleteErr)
+	}
+	for i, err := range postsAfter {
+		if !errors.Is(err, chat.ErrNotFound) {
+			t.Fatalf("post %d to the deleted room: %v, want not found", i, err)
+		}
+	}
+	found, err := s.Search(ctx, admin.ID, "zebra", 100)
+	if err != nil || len(found) != 5 {
+		t.Fatalf("search: %d results, %v; want the 5 kept", len(found), err)
+	}
+	r, err := s.Room(ctx, allTalk.ID)
+	if err != nil || r.LastSeq != 5 {
+		t.Fatalf("All Talk last_seq = %d, %v", r.LastSeq, err)
+	}
+	checkIntegrity(t, s)
+}
+
+// checkIntegrity runs SQLite's and FTS5's own consistency checks.
+func checkIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	err := s.write(t.Context(), func(w *wtx) error {
+		var res string
+		if err := w.queryRow(`PRAGMA integrity_check`).Scan(&res); err != nil {
+			return err
+		}
+		if res != "ok" {
+			return fmt.Errorf("integrity_check: %s", res)
+		}
+		_, err := w.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)`)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestConcurrentWriters: many goroutines, all kinds of writes, all succeed.
@@ -325,6 +425,7 @@ func TestConcurrentWriters(t *testing.T) {
 	if err != nil || r.LastSeq != goroutines*each {
 		t.Fatalf("last_seq = %d, want %d (%v)", r.LastSeq, goroutines*each, err)
 	}
+	checkIntegrity(t, s)
 	st := s.WriteStats()
 	t.Logf("%d jobs in %d batches", st.Jobs, st.Batches)
 }

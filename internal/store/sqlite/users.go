@@ -32,34 +32,33 @@ func scanAccount(sc scanner) (chat.Account, error) {
 }
 
 func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, chat.User, chat.Room, error) {
-	var (
+	type result struct {
 		acct  chat.Account
 		admin chat.User
 		room  chat.Room
-	)
+	}
 	roomName := orDefault(p.RoomName, "All Talk")
 	u := p.Admin
 	u.Role = chat.RoleAdmin
-	err := s.write(ctx, func(t *wtx) error {
+	r, err := writeT(ctx, s, func(t *wtx) (r result, err error) {
 		at := now()
 		if _, err := t.exec(insertAccount, p.AccountName, p.JoinCode, toMillis(at)); err != nil {
 			if isUnique(err) {
-				return fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
+				return r, fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
 			}
-			return err
+			return r, err
 		}
-		acct = chat.Account{ID: 1, Name: p.AccountName, JoinCode: p.JoinCode, CreatedAt: at}
-		var err error
-		if admin, err = createUser(t, u, at); err != nil {
-			return err
+		r.acct = chat.Account{ID: 1, Name: p.AccountName, JoinCode: p.JoinCode, CreatedAt: at}
+		if r.admin, err = createUser(t, u, at); err != nil {
+			return r, err
 		}
-		room, err = createRoom(t, store.NewRoom{Name: roomName, Type: chat.RoomOpen, CreatorID: admin.ID}, at)
-		return err
+		r.room, err = createRoom(t, store.NewRoom{Name: roomName, Type: chat.RoomOpen, CreatorID: r.admin.ID}, at)
+		return r, err
 	})
 	if err != nil {
 		return chat.Account{}, chat.User{}, chat.Room{}, dbErr("setup", err)
 	}
-	return acct, admin, room, nil
+	return r.acct, r.admin, r.room, nil
 }
 
 func orDefault(s, def string) string {
@@ -70,7 +69,7 @@ func orDefault(s, def string) string {
 }
 
 func (s *Store) Account(ctx context.Context) (chat.Account, error) {
-	a, err := scanAccount(s.rdb.QueryRowContext(ctx, accountByID))
+	a, err := scanAccount(s.read(ctx).queryRow(accountByID))
 	return a, dbErr("account", err)
 }
 
@@ -83,10 +82,8 @@ func (s *Store) SetJoinCode(ctx context.Context, code string) (chat.Account, err
 }
 
 func (s *Store) updateAccount(ctx context.Context, name, code *string) (chat.Account, error) {
-	var a chat.Account
-	err := s.write(ctx, func(t *wtx) (err error) {
-		a, err = scanAccount(t.queryRow(updateAccount, name, code))
-		return err
+	a, err := writeT(ctx, s, func(t *wtx) (chat.Account, error) {
+		return scanAccount(t.queryRow(updateAccount, name, code))
 	})
 	return a, dbErr("update account", err)
 }
@@ -143,16 +140,14 @@ func createUser(t *wtx, u store.NewUser, at time.Time) (chat.User, error) {
 }
 
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (chat.User, error) {
-	var u chat.User
-	err := s.write(ctx, func(t *wtx) (err error) {
-		u, err = createUser(t, nu, now())
-		return err
+	u, err := writeT(ctx, s, func(t *wtx) (chat.User, error) {
+		return createUser(t, nu, now())
 	})
 	return u, dbErr("create user", err)
 }
 
 func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, userByID, id))
+	u, err := scanUser(s.read(ctx).queryRow(userByID, id))
 	return u, dbErr(fmt.Sprintf("user %d", id), err)
 }
 
@@ -160,12 +155,12 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, error
 	if email == "" {
 		return chat.User{}, notFound("user by email")
 	}
-	u, err := scanUser(s.rdb.QueryRowContext(ctx, userByEmail, email))
+	u, err := scanUser(s.read(ctx).queryRow(userByEmail, email))
 	return u, dbErr("user by email", err)
 }
 
 func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
-	us, err := scanUsers(s.rdb.QueryContext(ctx, activeUsers))
+	us, err := scanUsers(s.read(ctx).query(activeUsers))
 	return us, dbErr("users", err)
 }
 
@@ -173,12 +168,12 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []int64) ([]chat.User, error
 	if len(ids) == 0 {
 		return []chat.User{}, nil
 	}
-	us, err := scanUsers(s.rdb.QueryContext(ctx, usersByIDs, idList(ids)))
+	us, err := scanUsers(s.read(ctx).query(usersByIDs, idList(ids)))
 	return us, dbErr("users by ids", err)
 }
 
 func (s *Store) Bots(ctx context.Context) ([]chat.User, error) {
-	us, err := scanUsers(s.rdb.QueryContext(ctx, activeBots))
+	us, err := scanUsers(s.read(ctx).query(activeBots))
 	return us, dbErr("bots", err)
 }
 
@@ -218,14 +213,13 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = ? RETURNING ` + userReturning
 	args = append(args, id)
 
-	var u chat.User
-	err := s.write(ctx, func(t *wtx) (err error) {
+	u, err := writeT(ctx, s, func(t *wtx) (chat.User, error) {
 		t.forgetUser(id)
-		u, err = scanUser(t.queryRow(query, args...))
+		u, err := scanUser(t.queryRow(query, args...))
 		if isUnique(err) {
-			return fmt.Errorf("email is taken: %w", chat.ErrConflict)
+			return u, fmt.Errorf("email is taken: %w", chat.ErrConflict)
 		}
-		return err
+		return u, err
 	})
 	return u, dbErr(fmt.Sprintf("update user %d", id), err)
 }
@@ -234,27 +228,21 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 	if status != chat.StatusDeactivated && status != chat.StatusBanned {
 		return nil, fmt.Errorf("deactivate user: status %q: %w", status, chat.ErrInvalid)
 	}
-	var left []int64
-	err := s.write(ctx, func(t *wtx) error {
+	left, err := writeT(ctx, s, func(t *wtx) ([]int64, error) {
 		t.forgetUser(id)
 		at := toMillis(now())
-		res, err := t.exec(setUserStatus, status, at, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return sql.ErrNoRows
+		if err := mustAffect(t.exec(setUserStatus, status, at, id)); err != nil {
+			return nil, err
 		}
 		if status == chat.StatusBanned {
 			if _, err := t.exec(banSessionIPs, at, id); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if _, err := t.exec(deleteUserSessions, id); err != nil {
-			return err
+			return nil, err
 		}
-		left, err = scanIDs(t.query(leaveSharedRooms, id, id))
-		return err
+		return scanIDs(t.query(leaveSharedRooms, id, id))
 	})
 	if err != nil {
 		return nil, dbErr(fmt.Sprintf("deactivate user %d", id), err)
@@ -294,19 +282,21 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 		ss.LastActiveAt = ss.CreatedAt
 	}
 	ss.LastActiveAt = orNow(ss.LastActiveAt)
-	err := s.write(ctx, func(t *wtx) error {
-		return t.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
-			toMillis(ss.CreatedAt), toMillis(ss.LastActiveAt)).Scan(&ss.ID)
+	id, err := writeT(ctx, s, func(t *wtx) (id int64, err error) {
+		err = t.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
+			toMillis(ss.CreatedAt), toMillis(ss.LastActiveAt)).Scan(&id)
+		return id, err
 	})
 	if err != nil {
 		return chat.Session{}, dbErr("create session", err)
 	}
+	ss.ID = id
 	return ss, nil
 }
 
 func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (chat.Session, chat.User, error) {
 	var us userScan
-	ss, err := scanSession(s.rdb.QueryRowContext(ctx, sessionByTokenHash, tokenHash), us.dest()...)
+	ss, err := scanSession(s.read(ctx).queryRow(sessionByTokenHash, tokenHash), us.dest()...)
 	if err != nil {
 		return chat.Session{}, chat.User{}, dbErr("session", err)
 	}
@@ -326,7 +316,7 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 }
 
 func (s *Store) UserSessions(ctx context.Context, userID int64) ([]chat.Session, error) {
-	rows, err := s.rdb.QueryContext(ctx, userSessions, userID)
+	rows, err := s.read(ctx).query(userSessions, userID)
 	if err != nil {
 		return nil, dbErr("user sessions", err)
 	}
@@ -367,7 +357,7 @@ const (
 )
 
 func (s *Store) BannedIPs(ctx context.Context) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, bannedIPs)
+	rows, err := s.read(ctx).query(bannedIPs)
 	if err != nil {
 		return nil, dbErr("banned ips", err)
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"runtime"
-	"syscall"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -19,12 +17,19 @@ import (
 // errClosed is what writes get once Close has begun.
 var errClosed = fmt.Errorf("sqlite: store is closed: %w", chat.ErrUnavailable)
 
-// job is one caller's write.
+// job is one caller's write. Its result travels back through done, never
+// through variables the caller shares with the writer: a caller whose
+// context ends stops listening while the job may still be running.
 type job struct {
 	ctx  context.Context
-	fn   func(*wtx) error
+	fn   func(*wtx) (any, error)
 	kind jobKind
-	done chan error // buffered: the writer never waits for a caller
+	done chan jobResult // buffered: the writer never waits for a caller
+}
+
+type jobResult struct {
+	val any
+	err error
 }
 
 type jobKind uint8
@@ -86,29 +91,53 @@ func startWriter(conn *sql.Conn, maxBatch, queue int) *writer {
 	return w
 }
 
-// submit queues fn and waits for its outcome. Once queued a job is always
-// answered: if its context ends before the writer reaches it, it is skipped
-// and answered with the context's error; once it has run, the answer comes
-// after the commit, so a nil error means the write is durable and visible to
-// readers.
-func (w *writer) submit(ctx context.Context, fn func(*wtx) error, kind jobKind) error {
+// submit queues fn and waits for its outcome. The answer comes after the
+// commit, so a nil error means the write is durable and visible to readers.
+// If ctx ends first, submit returns its error at once: a job the writer has
+// not reached yet is then skipped, but one already running still commits,
+// as with any database when a deadline passes during a commit.
+//
+// fn may run more than once: when another job of its batch fails after
+// writing, the batch is redone (see runBatch).
+func (w *writer) submit(ctx context.Context, fn func(*wtx) (any, error), kind jobKind) (any, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	j := &job{ctx: ctx, fn: fn, kind: kind, done: make(chan error, 1)}
+	j := &job{ctx: ctx, fn: fn, kind: kind, done: make(chan jobResult, 1)}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
-		return errClosed
+		return nil, errClosed
 	}
 	select {
 	case w.jobs <- j:
 		w.mu.RUnlock()
 	case <-ctx.Done():
 		w.mu.RUnlock()
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
-	return <-j.done
+	select {
+	case r := <-j.done:
+		return r.val, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// submitT is submit for a job with a result of type T.
+func submitT[T any](ctx context.Context, w *writer, kind jobKind, fn func(*wtx) (T, error)) (T, error) {
+	v, err := w.submit(ctx, func(t *wtx) (any, error) { return fn(t) }, kind)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
+}
+
+// submitSolo runs fn alone, outside any batch (see jobSolo).
+func (w *writer) submitSolo(ctx context.Context, fn func(*wtx) error) error {
+	_, err := w.submit(ctx, func(t *wtx) (any, error) { return nil, fn(t) }, jobSolo)
+	return err
 }
 
 // close stops new submissions, lets the writer finish everything queued and
@@ -143,23 +172,12 @@ func (w *writer) run() {
 		// No connection to write with: answer every job with why.
 		err = fmt.Errorf("sqlite: writer: %w", err)
 		for j := range w.jobs {
-			j.done <- err
+			j.done <- jobResult{err: err}
 		}
 	}
 }
 
-var WriterCPU atomic.Int64
-
-func threadCPU() int64 {
-	var ru syscall.Rusage
-	syscall.Getrusage(1, &ru)
-	return ru.Utime.Nano() + ru.Stime.Nano()
-}
-
 func (w *writer) loop() {
-	runtime.LockOSThread()
-	c0 := threadCPU()
-	defer func() { WriterCPU.Store(threadCPU() - c0) }()
 	batch := make([]*job, 0, w.maxBatch)
 	for j := range w.jobs {
 		batch = append(batch[:0], j)
@@ -196,10 +214,11 @@ func (w *writer) runSolo(j *job) {
 	w.jobsRun.Add(1)
 	w.batchesRun.Add(1)
 	if err := j.ctx.Err(); err != nil {
-		j.done <- err
+		j.done <- jobResult{err: err}
 		return
 	}
-	j.done <- j.fn(w.tx)
+	v, err := j.fn(w.tx)
+	j.done <- jobResult{v, err}
 	clear(w.tx.users) // a migration may have changed anything
 }
 
@@ -216,40 +235,40 @@ func (w *writer) runSolo(j *job) {
 // journals every page first touched inside one, and FTS5 flushes its
 // pending index to disk at every SAVEPOINT, so a savepoint per job made it
 // write and merge an index segment per message instead of one per commit
-// (measured: about a third of the throughput).
+// (profiled: a fifth of the writer's time went to those flushes).
 func (w *writer) runBatch(jobs []*job) {
 	w.jobsRun.Add(uint64(len(jobs)))
 	w.batchesRun.Add(1)
-	errs := make([]error, len(jobs))
-	err := w.runJobs(jobs, errs, false)
+	res := make([]jobResult, len(jobs))
+	err := w.runJobs(jobs, res, false)
 	if errors.Is(err, errRedo) {
 		w.batchesRedone.Add(1)
-		err = w.runJobs(jobs, errs, true)
+		err = w.runJobs(jobs, res, true)
 	}
 	for i, j := range jobs {
 		if err != nil {
-			errs[i] = err
+			res[i] = jobResult{err: err}
 		}
-		j.done <- errs[i]
+		j.done <- res[i]
 	}
 }
 
 // errRedo asks runBatch to run the batch again with savepoints.
 var errRedo = errors.New("sqlite: redo batch with savepoints")
 
-// runJobs runs jobs in one transaction, setting each job's own error in
-// errs. It returns errRedo (without savepoints, after a job failed having
+// runJobs runs jobs in one transaction, setting each job's own result in
+// res. It returns errRedo (without savepoints, after a job failed having
 // written) or the error of the transaction itself, which is then gone.
-func (w *writer) runJobs(jobs []*job, errs []error, savepoints bool) error {
+func (w *writer) runJobs(jobs []*job, res []jobResult, savepoints bool) error {
 	t := w.tx
 	t.forgetPending()
 	if _, err := t.exec("BEGIN IMMEDIATE"); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
 	for i, j := range jobs {
-		errs[i] = nil
+		res[i] = jobResult{}
 		if err := j.ctx.Err(); err != nil {
-			errs[i] = err
+			res[i].err = err
 			continue
 		}
 		// With savepoints, what earlier jobs left pending is written
@@ -267,7 +286,7 @@ func (w *writer) runJobs(jobs []*job, errs []error, savepoints bool) error {
 			}
 		}
 		t.dirty = false
-		err := j.fn(t)
+		v, err := j.fn(t)
 		switch {
 		case err == nil && savepoints:
 			if _, err := t.exec("RELEASE job"); err != nil {
@@ -292,7 +311,7 @@ func (w *writer) runJobs(jobs []*job, errs []error, savepoints bool) error {
 			w.rollback()
 			return errRedo
 		}
-		errs[i] = err
+		res[i] = jobResult{v, err}
 	}
 	if err := t.flush(); err != nil {
 		w.rollback()

@@ -111,6 +111,10 @@ func testDeletedSeqNotReused(t *testing.T, s store.Store) {
 	if three.Seq != 3 {
 		t.Fatalf("seq after a deletion = %d, want 3", three.Seq)
 	}
+	// Ids are not reused either: clients keep them as cursors.
+	if three.ID <= two.ID {
+		t.Fatalf("id %d after deleting the newest message %d", three.ID, two.ID)
+	}
 	msgs, err := s.Messages(ctx(t), w.allTalk.ID, store.Page{Limit: 10})
 	must(t, err)
 	if !slices.Equal(seqs(msgs), []int64{1, 3}) {
@@ -371,6 +375,17 @@ func testBoosts(t *testing.T, s store.Store) {
 	wantErr(t, err, chat.ErrNotFound, "boost an unknown message")
 	_, err = s.CreateBoost(ctx(t), m.ID, 999999, "x")
 	wantErr(t, err, chat.ErrNotFound, "boost by an unknown user")
+
+	// The newest boost's id is not handed out again.
+	newest, err := s.CreateBoost(ctx(t), m.ID, cat.ID, "again")
+	must(t, err)
+	must(t, s.DeleteBoost(ctx(t), newest.ID))
+	next, err := s.CreateBoost(ctx(t), m.ID, cat.ID, "again")
+	must(t, err)
+	if next.ID <= newest.ID {
+		t.Fatalf("boost id %d after deleting boost %d", next.ID, newest.ID)
+	}
+	must(t, s.DeleteBoost(ctx(t), next.ID))
 
 	// Deleting the message takes its boosts.
 	must(t, s.DeleteMessage(ctx(t), m.ID))

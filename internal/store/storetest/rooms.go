@@ -297,4 +297,10 @@ func testDeleteRoom(t *testing.T, s store.Store) {
 
 	_, err = s.DeleteRoom(ctx(t), r.ID)
 	wantErr(t, err, chat.ErrNotFound, "delete twice")
+
+	// The newest room's id is not handed out again.
+	next := w.room(t, "Next", chat.RoomClosed, bob)
+	if next.ID <= r.ID {
+		t.Fatalf("room id %d after deleting room %d", next.ID, r.ID)
+	}
 }

@@ -13,11 +13,9 @@ package storetest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"reflect"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -71,8 +69,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 
 // Helpers. Each fails the test on error, so scenarios read as the rules.
 
-var emailSeq atomic.Int64
-
 // world is an account after setup: the admin and "All Talk".
 type world struct {
 	s       store.Store
@@ -110,7 +106,7 @@ func wantErr(t *testing.T, err, target error, what string) {
 
 func (w world) user(t *testing.T, name string) chat.User {
 	t.Helper()
-	email := fmt.Sprintf("%s-%d@example.com", strings.ToLower(name), emailSeq.Add(1))
+	email := strings.ToLower(name) + "@example.com" // names are unique within a test
 	u, err := w.s.CreateUser(ctx(t), store.NewUser{Name: name, Email: email, PasswordHash: "hash", Role: chat.RoleMember})
 	must(t, err)
 	return u

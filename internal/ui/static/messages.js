@@ -111,6 +111,7 @@ function fillAuthor(el, user) {
   for (const a of el.querySelectorAll(".message__avatar, .message__author")) a.href = `/users/${user.id}`;
   el.querySelector(".message__avatar img").src = user.avatar_url || `/api/v1/users/${user.id}/avatar`;
   el.querySelector(".message__author").textContent = user.name;
+  el.querySelector(".message__bot").hidden = user.role !== "bot";
 }
 
 // renderPending is my message as typed, shown until the server's copy

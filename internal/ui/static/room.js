@@ -243,6 +243,10 @@ export class Room {
       return;
     }
     this.insertNew(renderMessage(m));
+    if (this.fromBottom() > 8) {
+      this.unseen = (this.unseen || 0) + 1;
+      this.scrolled();
+    }
     this.typers.delete(m.creator.id);
     this.showTyping();
     if (document.hidden && m.creator.id !== me.id) {
@@ -446,8 +450,13 @@ export class Room {
   }
 
   scrolled() {
-    const away = this.fromBottom() > this.scroller.clientHeight / 2;
-    this.jump.hidden = this.atEnd && !away;
+    const fb = this.fromBottom();
+    if (fb <= 8) this.unseen = 0;
+    const waiting = this.unseen || this.buffered.length;
+    this.jump.hidden = this.atEnd && !waiting && fb <= this.scroller.clientHeight / 2;
+    const label = waiting ? `${waiting} new message${waiting === 1 ? "" : "s"}` : "Jump to newest";
+    const span = this.jump.querySelector(".jump__label");
+    if (span.textContent !== label) span.textContent = label;
   }
 
   jumpToNewest() {
@@ -579,7 +588,10 @@ export class Room {
 
   clicked(e) {
     const button = e.target.closest("button[data-action]");
-    if (!button) return;
+    if (!button) {
+      this.tapped(e);
+      return;
+    }
     const el = button.closest(".message");
     if (!el) return;
     switch (button.dataset.action) {
@@ -605,6 +617,17 @@ export class Room {
         this.unboost(el, button.closest(".boost"));
         break;
     }
+  }
+
+  // tapped shows a message's actions on a touch screen, where there is no
+  // hover: a tap on the message (not on a link in it) toggles them.
+  tapped(e) {
+    if (!matchMedia("(hover: none)").matches || e.target.closest("a, button, input, textarea")) return;
+    const el = e.target.closest(".message[data-message-id]:not([data-message-id=''])");
+    for (const open of this.list.querySelectorAll(":scope > .message--menu")) {
+      if (open !== el) open.classList.remove("message--menu");
+    }
+    if (el) el.classList.toggle("message--menu");
   }
 
   async copyLink(el) {

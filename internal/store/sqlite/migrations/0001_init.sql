@@ -37,8 +37,11 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_user ON sessions (user_id, last_active_at);
 
+-- Rooms, messages and boosts are AUTOINCREMENT: without it SQLite reuses
+-- the id of a deleted newest row, and clients keep ids (de-duplication,
+-- ?after=ID paging) that must never come to name something else.
 CREATE TABLE rooms (
-    id              INTEGER PRIMARY KEY,
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     name            TEXT    NOT NULL,
     type            TEXT    NOT NULL,
     creator_id      INTEGER NOT NULL REFERENCES users (id),
@@ -68,7 +71,7 @@ CREATE INDEX memberships_clear ON memberships (room_id)
     WHERE unread_at IS NULL AND involvement <> 'invisible';
 
 CREATE TABLE messages (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY AUTOINCREMENT,
     room_id           INTEGER NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
     seq               INTEGER NOT NULL,
     creator_id        INTEGER NOT NULL REFERENCES users (id),
@@ -95,7 +98,7 @@ CREATE TABLE mentions (
 ) WITHOUT ROWID;
 
 CREATE TABLE boosts (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id INTEGER NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
     booster_id INTEGER NOT NULL REFERENCES users (id),
     content    TEXT    NOT NULL,
