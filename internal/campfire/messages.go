@@ -79,7 +79,10 @@ func (c *Core) renderBody(ctx context.Context, roomID int64, body string) (strin
 // Page is a request for a window of a room's messages.
 type Page struct {
 	Before, After, AfterSeq int64
-	Limit                   int
+	// Forward pages oldest first from After/AfterSeq even when they are 0
+	// (after_seq=0: from the room's first message).
+	Forward bool
+	Limit   int
 }
 
 // Messages pages through a room the caller is a member of. Reading the
@@ -97,7 +100,7 @@ func (c *Core) Messages(ctx context.Context, u chat.User, roomID int64, p Page) 
 			set++
 		}
 	}
-	if set > 1 {
+	if set > 1 || (p.Forward && p.Before > 0) {
 		return nil, chat.Invalid("invalid_cursor", "use only one of before, after and after_seq")
 	}
 	l := c.opts.Limits
@@ -105,11 +108,11 @@ func (c *Core) Messages(ctx context.Context, u chat.User, roomID int64, p Page) 
 		p.Limit = l.DefaultPage
 	}
 	p.Limit = min(p.Limit, l.PageSize)
-	ms, err := c.store.Messages(ctx, roomID, store.Page{Before: p.Before, After: p.After, AfterSeq: p.AfterSeq, Limit: p.Limit})
+	ms, err := c.store.Messages(ctx, roomID, store.Page{Before: p.Before, After: p.After, AfterSeq: p.AfterSeq, Forward: p.Forward, Limit: p.Limit})
 	if err != nil {
 		return nil, err
 	}
-	if set == 0 {
+	if set == 0 && !p.Forward {
 		if err := c.MarkRead(ctx, u, roomID); err != nil {
 			c.log.Warn("marking room read", "room", roomID, "user", u.ID, "err", err)
 		}
@@ -129,7 +132,7 @@ func (c *Core) MessagesUpdatedSince(ctx context.Context, u chat.User, roomID int
 // MessagesAfter serves the hub's replay and gap filling; the caller has
 // already authorized the room.
 func (c *Core) MessagesAfter(ctx context.Context, roomID, afterSeq int64, limit int) ([]chat.Message, error) {
-	return c.store.Messages(ctx, roomID, store.Page{AfterSeq: afterSeq, Limit: limit})
+	return c.store.Messages(ctx, roomID, store.Page{AfterSeq: afterSeq, Forward: true, Limit: limit})
 }
 
 // Message returns one message the caller may see.

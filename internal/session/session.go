@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,7 +90,11 @@ func (d *DB) Lookup(ctx context.Context, token, ip, userAgent string) (chat.Sess
 }
 
 func (d *DB) Delete(ctx context.Context, token string) error {
-	return d.Store.DeleteSession(ctx, Hash(token))
+	err := d.Store.DeleteSession(ctx, Hash(token))
+	if errors.Is(err, chat.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 func truncate(s string, n int) string {

@@ -214,12 +214,16 @@ type MessageUpdate struct {
 }
 
 // Page selects a window of a room's messages. At most one of Before, After
-// and AfterSeq is set; none selects the newest. Limit is already clamped.
+// and AfterSeq is set; none selects the newest, unless Forward is set.
+// Limit is already clamped.
 type Page struct {
 	Before   int64 // messages with id < Before, the newest Limit of them
 	After    int64 // messages with id > After, the oldest Limit of them
 	AfterSeq int64 // messages with seq > AfterSeq, the oldest Limit of them
-	Limit    int
+	// Forward makes a zero After/AfterSeq mean "from the very first
+	// message" (replay from since=0) rather than "no cursor".
+	Forward bool
+	Limit   int
 }
 
 // Bans owns IP bans.

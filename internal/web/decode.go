@@ -137,6 +137,19 @@ func queryID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// queryCursor parses an optional non-negative cursor (0 when absent).
+func queryCursor(r *http.Request, name string) (int64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, badParam(name, "a non-negative integer")
+	}
+	return n, nil
+}
+
 // queryLimit parses the optional limit (0 when absent: the core's default
 // page). Values past the page size are clamped, not refused.
 func queryLimit(r *http.Request, pageSize int) (int, error) {

@@ -46,18 +46,17 @@ func (a *API) roomMessages(r *http.Request, u chat.User, roomID int64) ([]chat.M
 		p   campfire.Page
 		err error
 	)
-	// Cursors are positive: store.Page reads 0 as "no cursor", so
-	// after_seq=0 would silently answer with the newest page instead of
-	// the first one. Refuse it until the store can say "from the start".
 	if p.Before, err = queryID(r, "before"); err != nil {
 		return nil, err
 	}
-	if p.After, err = queryID(r, "after"); err != nil {
+	// after and after_seq may be 0: "from the room's first message".
+	if p.After, err = queryCursor(r, "after"); err != nil {
 		return nil, err
 	}
-	if p.AfterSeq, err = queryID(r, "after_seq"); err != nil {
+	if p.AfterSeq, err = queryCursor(r, "after_seq"); err != nil {
 		return nil, err
 	}
+	p.Forward = q.Has("after") || q.Has("after_seq")
 	if p.Limit, err = queryLimit(r, a.limits.PageSize); err != nil {
 		return nil, err
 	}

@@ -70,6 +70,8 @@ func TestMessages(t *testing.T) {
 		{fmt.Sprintf("?after=%d&limit=2", all[1].ID), "3,4"},
 		{"?after_seq=3", "4,5"},
 		{"?after_seq=5", ""},
+		{"?after_seq=0&limit=2", all[0].Body + ",2"},
+		{"?after=0&limit=3", all[0].Body + ",2,3"},
 		{"?limit=100000", bodies(all)},
 		{"?limit=99999999999999999999999", bodies(all)},
 	}
@@ -88,6 +90,7 @@ func TestMessages(t *testing.T) {
 		{"bad limit", "GET", roomPath(room, "messages") + "?limit=ten", nil, cyd, 400, "invalid_parameter"},
 		{"bad updated_since", "GET", roomPath(room, "messages") + "?updated_since=yesterday", nil, cyd, 400, "invalid_parameter"},
 		{"two cursors", "GET", roomPath(room, "messages") + "?before=3&after=1", nil, cyd, 422, "invalid_cursor"},
+		{"before with after_seq=0", "GET", roomPath(room, "messages") + "?before=3&after_seq=0", nil, cyd, 422, "invalid_cursor"},
 		{"blank body", "POST", roomPath(room, "messages"), map[string]string{"body": " \n "}, cyd, 422, "body_blank"},
 		{"no body", "POST", roomPath(room, "messages"), map[string]string{}, cyd, 422, "body_blank"},
 		{"body at the limit", "POST", roomPath(room, "messages"), map[string]string{"body": long}, cyd, 201, ""},

@@ -253,7 +253,7 @@ func (s *Store) Messages(ctx context.Context, roomID int64, p store.Page) ([]cha
 		query, args = beforePage, []any{roomID, p.Before, limit}
 	case p.After > 0:
 		query, args, newestFirst = afterPage, []any{roomID, p.After, limit}, false
-	case p.AfterSeq > 0:
+	case p.AfterSeq > 0 || p.Forward:
 		query, args, newestFirst = afterSeqPage, []any{roomID, p.AfterSeq, limit}, false
 	}
 	var msgs []chat.Message

@@ -100,7 +100,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	s := &Store{path: path, opts: opts}
 	var err error
-	s.wdb, err = sql.Open("sqlite", dsn(path, opts))
+	s.wdb, err = sql.Open("sqlite", dsn(path, opts, "_pragma=cache_size(-64000)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
 	}
@@ -134,7 +134,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return fail(err)
 	}
 
-	s.rdb, err = sql.Open("sqlite", dsn(path, opts, "_query_only=1"))
+	// Each connection has its own page cache: 20 readers at the writer's
+	// 64 MB could hold over a gigabyte.
+	s.rdb, err = sql.Open("sqlite", dsn(path, opts, "_pragma=cache_size(-16000)", "_query_only=1"))
 	if err != nil {
 		return fail(fmt.Errorf("sqlite: open readers: %w", err))
 	}
@@ -156,7 +158,6 @@ func dsn(path string, opts Options, extra ...string) string {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=foreign_keys(ON)",
-		"_pragma=cache_size(-64000)",
 		"_pragma=temp_store(MEMORY)",
 	}
 	q = append(q, extra...)

@@ -610,3 +610,32 @@ func TestQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestPragmas checks the DSN took effect on both kinds of connection.
+func TestPragmas(t *testing.T) {
+	s := openTest(t, Options{})
+	want := map[string]int64{"busy_timeout": 5000, "foreign_keys": 1, "synchronous": 1, "cache_size": -16000, "query_only": 1}
+	for name, v := range want {
+		var got int64
+		if err := s.read(t.Context()).queryRow("PRAGMA " + name).Scan(&got); err != nil || got != v {
+			t.Errorf("reader %s = %d, %v; want %d", name, got, err, v)
+		}
+	}
+	want["cache_size"], want["query_only"] = -64000, 0
+	err := s.write(t.Context(), func(w *wtx) error {
+		for name, v := range want {
+			var got int64
+			if err := w.queryRow("PRAGMA " + name).Scan(&got); err != nil || got != v {
+				return fmt.Errorf("writer %s = %d, %v; want %d", name, got, err, v)
+			}
+		}
+		var mode string
+		if err := w.queryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+			return fmt.Errorf("journal_mode = %q, %v", mode, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

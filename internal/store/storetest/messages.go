@@ -415,6 +415,8 @@ func testPaging(t *testing.T, s store.Store) {
 		{"before, short", store.Page{Before: id(3), Limit: 5}, []int64{1, 2}},
 		{"before the first", store.Page{Before: id(1), Limit: 5}, nil},
 		{"after", store.Page{After: id(7), Limit: 10}, []int64{8, 9, 10}},
+		{"forward from the start", store.Page{Forward: true, Limit: 3}, []int64{1, 2, 3}},
+		{"forward after seq", store.Page{Forward: true, AfterSeq: 8, Limit: 3}, []int64{9, 10}},
 		{"after, limited", store.Page{After: id(2), Limit: 3}, []int64{3, 4, 5}},
 		{"after the last", store.Page{After: id(10), Limit: 3}, nil},
 		{"after seq", store.Page{AfterSeq: 5, Limit: 2}, []int64{6, 7}},
