@@ -167,3 +167,19 @@ func TestWithRealCore(t *testing.T) {
 	wg.Wait()
 	expectSeqs(t, "resumed client", back.messages(e.roomID, 20), seqRange(total+1, total+20)...)
 }
+
+// since=0 replays the room from its first message on the real store (the
+// store once read a zero cursor as "the newest page").
+func TestReplayFromStartWithRealCore(t *testing.T) {
+	e := newCoreEnv(t, 2)
+	ctx := context.Background()
+	const n = 150 // more than one replay page
+	for i := range n {
+		if _, _, err := e.core.PostMessage(ctx, e.users[i%2], e.roomID, fmt.Sprint("before ", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.dial(t, 1)
+	c.subscribe(e.roomID, 0)
+	expectSeqs(t, "replay from 0", c.messages(e.roomID, n), seqRange(1, n)...)
+}
