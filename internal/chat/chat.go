@@ -177,7 +177,10 @@ type Message struct {
 	Mentions        []int64
 	Boosts          []Boost
 	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// UpdatedAt moves on edits and on boosts (what a reconnecting client
+	// refetches); EditedAt only on edits, zero when never edited.
+	UpdatedAt time.Time
+	EditedAt  time.Time
 }
 
 // Boost is a short reaction (an emoji or up to 16 characters) on a message.

@@ -105,6 +105,9 @@ func TestBrowser(t *testing.T) {
 		ada.run(enter)
 		bea.waitFor(messageWithBody("live one"), liveWithin)
 		report(t, "message", start)
+		if !eval[bool](bea, messageWithBody("live one")+`.querySelector(".message__edited").hidden`) {
+			t.Error(`a new message says "(edited)"`)
+		}
 
 		// Up in the empty composer edits my last message.
 		ada.run(chromedp.Focus(chromedp.CSS("#composer-body")), arrowUp)
@@ -114,6 +117,7 @@ func TestBrowser(t *testing.T) {
 		ada.run(enter)
 		bea.waitFor(messageWithBody("live one, _edited_")+`?.querySelector(".message__body em")?.textContent === "edited"`, liveWithin)
 		report(t, "edit", start)
+		bea.waitFor(`!`+messageWithBody("live one, _edited_")+`.querySelector(".message__edited").hidden`, 2*time.Second)
 
 		ada.waitFor(messageWithBody("live one, _edited_"), 2*time.Second)
 		id := eval[int64](ada, `Number(`+messageWithBody("live one, _edited_")+`.dataset.messageId)`)

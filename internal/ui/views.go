@@ -144,6 +144,7 @@ type messageView struct {
 	CreatorIsBot               bool
 	CreatedAt                  string // RFC 3339 with milliseconds, UTC
 	UpdatedAt                  string
+	EditedTime                 string // "Edited Jan 2 at 3:04 PM", "" when never edited
 	Time                       string // "3:04 PM"
 	FullTime                   string
 	DaySeparator               string // label of a day separator before it, if any
@@ -186,6 +187,9 @@ func messageViews(ms []chat.Message, me chat.User, c clock, now time.Time, highl
 			EmojiOnly:    render.EmojiOnly(m.Body),
 			CanEdit:      m.CreatorID == me.ID || me.IsAdmin(),
 			Highlight:    m.ID == highlight,
+		}
+		if !m.EditedAt.IsZero() {
+			v.EditedTime = "Edited " + c.DateTime(m.EditedAt, now)
 		}
 		if prev == nil || c.DayKey(prev.CreatedAt) != c.DayKey(m.CreatedAt) {
 			v.DaySeparator = c.Day(m.CreatedAt, now)

@@ -125,6 +125,9 @@ type Message struct {
 	Boosts          []Boost `json:"boosts"`
 	CreatedAt       Time    `json:"created_at"`
 	UpdatedAt       Time    `json:"updated_at"`
+	// EditedAt is null until the body is edited (boosts move only
+	// UpdatedAt).
+	EditedAt Time `json:"edited_at"`
 }
 
 // NewMessage converts m.
@@ -133,7 +136,7 @@ func NewMessage(m chat.Message) Message {
 		ID: m.ID, RoomID: m.RoomID, Seq: m.Seq, ClientMessageID: m.ClientMessageID,
 		Body: m.Body, BodyHTML: m.BodyHTML, Creator: NewUser(m.Creator, false),
 		Mentions: m.Mentions, Boosts: make([]Boost, len(m.Boosts)),
-		CreatedAt: Time(m.CreatedAt), UpdatedAt: Time(m.UpdatedAt),
+		CreatedAt: Time(m.CreatedAt), UpdatedAt: Time(m.UpdatedAt), EditedAt: Time(m.EditedAt),
 	}
 	if w.Mentions == nil {
 		w.Mentions = []int64{}

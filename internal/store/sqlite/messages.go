@@ -54,7 +54,10 @@ const (
 	// Edits and boosts move updated_at strictly past created_at (even within
 	// the same millisecond) and never back, which is what
 	// MessagesUpdatedSince relies on.
-	editMessage = `UPDATE messages SET body = ?, body_html = ?, updated_at = max(?, updated_at, created_at + 1)
+	// edited_at gets the same value as updated_at (the right-hand sides
+	// read the row as it was).
+	editMessage = `UPDATE messages SET body = ?, body_html = ?, updated_at = max(?, updated_at, created_at + 1),
+		edited_at = max(?, updated_at, created_at + 1)
 		WHERE id = ?`
 	touchMessage  = `UPDATE messages SET updated_at = max(?, updated_at, created_at + 1) WHERE id = ?`
 	deleteMessage = `DELETE FROM messages WHERE id = ?`
@@ -285,7 +288,7 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (chat.Message, error) {
 	at := toMillis(orNow(u.UpdatedAt))
 	m, err := writeT(ctx, s, func(t *wtx) (chat.Message, error) {
-		if err := mustAffect(t.exec(editMessage, u.Body, u.BodyHTML, at, id)); err != nil {
+		if err := mustAffect(t.exec(editMessage, u.Body, u.BodyHTML, at, at, id)); err != nil {
 			return chat.Message{}, err
 		}
 		if _, err := t.exec(deleteMentions, id); err != nil {

@@ -16,7 +16,7 @@ const (
 		u.bot_token_hash, u.webhook_url, u.created_at, u.updated_at`
 	roomCols    = `r.id, r.name, r.type, r.creator_id, r.last_seq, r.last_message_at, r.created_at, r.updated_at`
 	messageCols = `m.id, m.room_id, m.seq, m.creator_id, coalesce(m.client_message_id, ''), m.body, m.body_html,
-		m.created_at, m.updated_at, ` + userCols
+		m.created_at, m.updated_at, coalesce(m.edited_at, 0), ` + userCols
 	boostCols = `b.id, b.message_id, b.booster_id, b.content, b.created_at, ` + userCols
 )
 
@@ -105,14 +105,17 @@ func scanRoomView(sc scanner) (chat.RoomView, error) {
 
 func scanMessage(sc scanner) (chat.Message, error) {
 	var m chat.Message
-	var created, updated int64
+	var created, updated, edited int64
 	var creator userScan
 	dest := append([]any{&m.ID, &m.RoomID, &m.Seq, &m.CreatorID, &m.ClientMessageID, &m.Body, &m.BodyHTML,
-		&created, &updated}, creator.dest()...)
+		&created, &updated, &edited}, creator.dest()...)
 	if err := sc.Scan(dest...); err != nil {
 		return chat.Message{}, err
 	}
 	m.CreatedAt, m.UpdatedAt = fromMillis(created), fromMillis(updated)
+	if edited != 0 {
+		m.EditedAt = fromMillis(edited)
+	}
 	m.Creator = creator.user()
 	m.Mentions = []int64{}
 	m.Boosts = []chat.Boost{}

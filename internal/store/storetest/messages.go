@@ -312,8 +312,11 @@ func testUpdateMessage(t *testing.T, s store.Store) {
 	u, err := s.UpdateMessage(ctx(t), m.ID, store.MessageUpdate{Body: "second draft @ada", BodyHTML: "<p>second</p>",
 		Mentions: []int64{w.admin.ID}, UpdatedAt: edited})
 	must(t, err)
+	if !m.EditedAt.IsZero() {
+		t.Fatalf("a new message has EditedAt %v", m.EditedAt)
+	}
 	if u.Body != "second draft @ada" || u.BodyHTML != "<p>second</p>" || u.Seq != m.Seq || !u.CreatedAt.Equal(created) ||
-		!u.UpdatedAt.Equal(edited) || u.Creator.ID != bob.ID {
+		!u.UpdatedAt.Equal(edited) || !u.EditedAt.Equal(edited) || u.Creator.ID != bob.ID {
 		t.Fatalf("updated = %+v", u)
 	}
 	sameIDs(t, "mentions replaced", u.Mentions, []int64{w.admin.ID})
@@ -351,6 +354,9 @@ func testBoosts(t *testing.T, s store.Store) {
 	}
 	msg, err := s.Message(ctx(t), m.ID)
 	must(t, err)
+	if !msg.EditedAt.IsZero() {
+		t.Errorf("a boost marked the message edited: EditedAt %v", msg.EditedAt)
+	}
 	if len(msg.Boosts) != 2 || msg.Boosts[0].ID != b1.ID || msg.Boosts[1].ID != b2.ID ||
 		msg.Boosts[0].Booster.Name != "Cat" || msg.Boosts[1].Booster.Name != "Ada" {
 		t.Fatalf("message boosts = %+v", msg.Boosts)

@@ -96,6 +96,12 @@ export function renderMessage(m) {
   const body = el.querySelector(".message__body");
   body.innerHTML = m.body_html; // sanitized by the server; see the top of this file
   body.classList.toggle("message__body--emoji", emojiOnly(m.body));
+  const edited = el.querySelector(".message__edited");
+  edited.hidden = !m.edited_at;
+  if (m.edited_at) {
+    const e = new Date(m.edited_at);
+    edited.title = `Edited ${formatDay(e)} at ${formatTime(e)}`;
+  }
 
   const boosts = el.querySelector(".boosts");
   for (const b of m.boosts || []) boosts.append(renderBoost(b));
