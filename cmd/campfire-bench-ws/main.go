@@ -1,35 +1,43 @@
-// Command campfire-bench-ws measures the cable across processes: memory per
-// idle WebSocket and fan-out throughput/latency. The server runs in a child
-// process (this binary, "serve"), so client and server memory and CPU are
-// counted apart.
+// Command campfire-bench-ws measures the cable across processes: server
+// memory per idle WebSocket, and fan-out throughput and post-to-delivery
+// latency to the subscribers of one room. The client is this process; the
+// server is a child process, so their memory and CPU are counted apart.
 //
-//	campfire-bench-ws idle -n 10000 -lib gorilla   # RSS per idle socket (the real hub)
-//	campfire-bench-ws idle -n 5000 -lib coder      # the same socket shape on coder/websocket
-//	campfire-bench-ws fanout -subs 1000 -msgs 2000 -rate 200
+// Two servers can be measured (-server):
 //
-// It is a measuring tool for docs/performance.md, not the load tool (that is
-// cmd/campfire-load): the server side uses an in-memory core, so what it
-// measures is the cable, the hub and the kernel, not the database.
+//   - real (the default): the campfire binary, built from ./cmd/campfire
+//     and started on a fresh SQLite database in a temporary directory
+//     (BCRYPT_COST=4), or an existing server given with -url. The tool
+//     uses the public API only: POST /api/v1/setup, people through the join
+//     link, bots for posting, GET /api/v1/cable with a bearer token.
+//     Messages are posted through the bot API, so each one takes the whole
+//     path: HTTP, the core's checks and Markdown, the SQLite commit, the
+//     broker, the hub, the sockets.
+//   - memory: this binary's own "serve" child, the real hub in front of an
+//     in-memory core, posting over the cable. It isolates the cable from
+//     the database, and can CPU-profile itself (-server-cpu-profile).
+//
+// Examples (from the repository root; ulimit -n must cover the sockets):
+//
+//	go run ./cmd/campfire-bench-ws idle -n 10000
+//	go run ./cmd/campfire-bench-ws fanout -subs 1000 -msgs 3000 -rate 150
+//	taskset -c 1 go run ./cmd/campfire-bench-ws fanout -server-cpus 0 -subs 1000 -msgs 3000 -rate 150
+//	go run ./cmd/campfire-bench-ws fanout -server memory -server-cpu-profile cpu.pprof
+//
+// It is a measuring tool for docs/performance.md, not the load tool.
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/pprof"
 	"os"
 	"os/exec"
-	"os/signal"
-	"runtime"
-	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,21 +46,13 @@ import (
 	"syscall"
 	"time"
 
-	coderws "github.com/coder/websocket"
 	"github.com/gorilla/websocket"
-
-	"github.com/campfire-go/campfire/internal/broker"
-	"github.com/campfire-go/campfire/internal/broker/memory"
-	"github.com/campfire-go/campfire/internal/chat"
-	"github.com/campfire-go/campfire/internal/presence"
-	"github.com/campfire-go/campfire/internal/realtime"
-	"github.com/campfire-go/campfire/internal/wire"
 )
 
 func main() {
 	log.SetFlags(0)
 	if len(os.Args) < 2 {
-		log.Fatal("usage: campfire-bench-ws serve|idle|fanout [flags]")
+		log.Fatal("usage: campfire-bench-ws idle|fanout [flags]  (-h for the flags)")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
 	switch cmd {
@@ -67,143 +67,97 @@ func main() {
 	}
 }
 
-// ---- server (child process) ----
+// ---- targets ----
 
-func serve(args []string) {
-	fs := flag.NewFlagSet("serve", flag.ExitOnError)
-	lib := fs.String("lib", "gorilla", "gorilla (the real hub) or coder (the same socket shape on coder/websocket)")
-	fs.Parse(args)
+type targetOpts struct {
+	server        string
+	lib           string
+	url, token    string
+	pid           int
+	binary        string
+	serverCPUs    string
+	serverEnv     []string
+	serverEnvFlag *string
+	users         int
+	keep          bool
+}
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		log.Fatal(err)
+func addTargetFlags(fs *flag.FlagSet) *targetOpts {
+	o := &targetOpts{}
+	fs.StringVar(&o.server, "server", "real", "real (the campfire binary on SQLite) or memory (the hub on an in-memory core)")
+	fs.StringVar(&o.lib, "lib", "gorilla", "memory server only: gorilla (the real hub) or coder (the same socket shape on coder/websocket)")
+	fs.StringVar(&o.url, "url", "", "real server only: measure this running server (http://host:port) instead of starting one")
+	fs.StringVar(&o.token, "token", "", "with -url: an admin's bearer token (otherwise the tool runs setup)")
+	fs.IntVar(&o.pid, "pid", 0, "with -url: the server's process id, for its RSS")
+	fs.StringVar(&o.binary, "campfire", "", "real server: this campfire binary instead of building ./cmd/campfire")
+	fs.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server to these CPUs with taskset, e.g. 0 (then run the tool under taskset -c 1)")
+	env := fs.String("server-env", "", "extra environment for the server, comma separated (e.g. GOGC=200,GOMAXPROCS=1)")
+	fs.IntVar(&o.users, "users", 10, "real server: people whose tokens the sockets share (the admin plus people who join; the join limit allows 9)")
+	fs.BoolVar(&o.keep, "keep", false, "real server: keep its temporary directory (database, server.log)")
+	o.serverEnvFlag = env
+	return o
+}
+
+type memStats struct {
+	rssKB, anonKB, heapKB, stackKB, goroutines int64
+	gcs                                        int64 // completed GC cycles (real server)
+	gcForced                           bool // heap and stacks are live memory
+}
+
+type target interface {
+	name() string
+	pid() int
+	mem() memStats
+	rooms(n int) []int64
+	dial(i int) (*websocket.Conn, error)
+	poster(room int64, msgs, bots int) poster
+	stop()
+}
+
+type poster interface {
+	// post posts message i; with wait it returns once the server has
+	// stored it (the real poster always does).
+	post(i int, body string, wait bool) error
+	close()
+}
+
+func openTarget(o *targetOpts) target {
+	if *o.serverEnvFlag != "" {
+		o.serverEnv = strings.Split(*o.serverEnvFlag, ",")
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /debug/rss", func(w http.ResponseWriter, r *http.Request) {
-		runtime.GC()
-		debug.FreeOSMemory()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		json.NewEncoder(w).Encode(map[string]int64{"rss_kb": rssKB(), "goroutines": int64(runtime.NumGoroutine()),
-			"heap_kb": int64(ms.HeapInuse >> 10), "stack_kb": int64(ms.StackInuse >> 10)})
-	})
-	mux.HandleFunc("GET /debug/pprof/heap", pprof.Handler("heap").ServeHTTP)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	var shutdown func(context.Context)
-	switch *lib {
-	case "gorilla":
-		b := memory.New(0)
-		core := &core{broker: b, msgs: map[int64][]chat.Message{}, seq: map[int64]int64{}}
-		hub := realtime.New(realtime.Config{PostRate: 1e6, PostBurst: 1e6, FrameRate: 1e6, FrameBurst: 1e6},
-			core, b, presence.NewMemory(0), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-		ctx, cancel := context.WithCancel(context.Background())
-		go b.Run(ctx)
-		go hub.Run(ctx)
-		mux.HandleFunc("GET /cable", func(w http.ResponseWriter, r *http.Request) {
-			id, _ := strconv.ParseInt(r.URL.Query().Get("user"), 10, 64)
-			hub.ServeCable(w, r, chat.User{ID: id, Name: "u" + strconv.FormatInt(id, 10), Role: chat.RoleMember, Status: chat.StatusActive})
-		})
-		shutdown = func(c context.Context) { hub.Shutdown(c); cancel(); b.Close() }
-	case "coder":
-		mux.HandleFunc("GET /cable", coderSocket)
-		shutdown = func(context.Context) {}
-	default:
-		log.Fatalf("unknown lib %q", *lib)
+	if o.url != "" {
+		o.server = "real"
 	}
-	srv := &http.Server{Handler: mux}
-	go srv.Serve(ln)
-	fmt.Println("ready", ln.Addr().String())
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
-	<-sig
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
-	shutdown(ctx)
-}
-
-// coderSocket gives a coder/websocket connection the hub's shape: a reader
-// goroutine, a writer goroutine with a wake channel and a ping ticker.
-func coderSocket(w http.ResponseWriter, r *http.Request) {
-	c, err := coderws.Accept(w, r, &coderws.AcceptOptions{InsecureSkipVerify: true, CompressionMode: coderws.CompressionDisabled})
-	if err != nil {
-		return
+	switch o.server {
+	case "real":
+		return startReal(o)
+	case "memory":
+		return startMemory(o)
 	}
-	wake := make(chan []byte, 1)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			_, data, err := c.Read(context.Background())
-			if err != nil {
-				return
-			}
-			if strings.Contains(string(data), `"subscribe"`) {
-				select {
-				case wake <- []byte(`{"type":"subscribed"}`):
-				default:
-				}
-			}
-		}
-	}()
-	go func() {
-		t := time.NewTicker(25 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				c.CloseNow()
-				return
-			case f := <-wake:
-				c.Write(context.Background(), coderws.MessageText, f)
-			case <-t.C:
-			}
-		}
-	}()
+	log.Fatalf("unknown -server %q: real or memory", o.server)
+	return nil
 }
 
-// core is an in-memory stand-in for the application core: commit, then
-// publish, as the real one does. Every user is in every room.
-type core struct {
-	broker broker.Broker
-	mu     sync.Mutex
-	msgs   map[int64][]chat.Message
-	seq    map[int64]int64
-	nextID int64
+// childCommand runs name, pinned to cpus when set. taskset execs the
+// command, so the child's pid is the server's.
+func childCommand(cpus, name string, args ...string) *exec.Cmd {
+	if cpus != "" {
+		return exec.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
+	}
+	return exec.Command(name, args...)
 }
 
-func (c *core) RoomForUser(ctx context.Context, u chat.User, roomID int64) (chat.RoomView, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return chat.RoomView{Room: chat.Room{ID: roomID, Name: "bench", Type: chat.RoomOpen, LastSeq: c.seq[roomID]}}, nil
-}
+// procRSS is VmRSS of pid in KB (0 when unknown).
+func procRSS(pid int) int64 { return procStatus(pid, "VmRSS") }
 
-func (c *core) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ms := c.msgs[roomID]
-	i, _ := slices.BinarySearchFunc(ms, after+1, func(m chat.Message, s int64) int { return int(m.Seq - s) })
-	return slices.Clone(ms[i:min(len(ms), i+limit)]), nil
-}
-
-func (c *core) PostMessage(ctx context.Context, u chat.User, roomID int64, body, clientID string) (chat.Message, bool, error) {
-	c.mu.Lock()
-	c.seq[roomID]++
-	c.nextID++
-	now := time.Now()
-	m := chat.Message{ID: c.nextID, RoomID: roomID, Seq: c.seq[roomID], CreatorID: u.ID, Creator: u, ClientMessageID: clientID,
-		Body: body, BodyHTML: "<p>" + body + "</p>", CreatedAt: now, UpdatedAt: now}
-	c.msgs[roomID] = append(c.msgs[roomID], m)
-	c.mu.Unlock()
-	err := c.broker.Publish(ctx, broker.Event{Type: wire.TypeMessageCreated, RoomID: roomID, Seq: m.Seq,
-		Frame: wire.MessageFrame(wire.TypeMessageCreated, wire.NewMessage(m))})
-	return m, true, err
-}
-
-func rssKB() int64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+// procStatus reads one "kB" field of /proc/pid/status.
+func procStatus(pid int, field string) int64 {
+	if pid <= 0 {
+		return 0
+	}
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return n
 		}
@@ -211,260 +165,326 @@ func rssKB() int64 {
 	return 0
 }
 
-// ---- client side (parent process) ----
-
-type server struct {
-	cmd  *exec.Cmd
-	addr string
-}
-
-// serverCPUs, when set, pins the server process to these CPUs (taskset),
-// so client and server do not compete for the same cores.
-var serverCPUs string
-
-func startServer(lib string) *server {
-	self, err := os.Executable()
+// procCPU is the CPU time pid has used (user + system).
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		log.Fatal(err)
+		return 0
 	}
-	cmd := exec.Command(self, "serve", "-lib", lib)
-	if serverCPUs != "" {
-		cmd = exec.Command("taskset", "-c", serverCPUs, self, "serve", "-lib", lib)
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
 	}
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		log.Fatalf("server did not start: %v", err)
-	}
-	return &server{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "ready "))}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 }
 
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	s.cmd.Wait()
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (s *server) rss() (kb, goroutines int64) {
-	v := s.mem()
-	return v["rss_kb"], v["goroutines"]
-}
-
-func (s *server) mem() map[string]int64 {
-	resp, err := http.Get("http://" + s.addr + "/debug/rss")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var v map[string]int64
-	json.NewDecoder(resp.Body).Decode(&v)
-	return v
-}
-
-func dial(addr string, user int64) *websocket.Conn {
-	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
+// dialWS opens a socket, retrying briefly (a listen backlog overflows when
+// thousands connect at once).
+func dialWS(url string, h http.Header) (*websocket.Conn, error) {
+	d := websocket.Dialer{HandshakeTimeout: 30 * time.Second, ReadBufferSize: 16 << 10, WriteBufferSize: 1024}
 	for attempt := 0; ; attempt++ {
-		ws, _, err := d.Dial(fmt.Sprintf("ws://%s/cable?user=%d", addr, user), nil)
+		ws, resp, err := d.Dial(url, h)
 		if err == nil {
-			return ws
+			return ws, nil
+		}
+		if resp != nil && resp.StatusCode/100 == 4 {
+			return nil, fmt.Errorf("dial: %s", resp.Status)
 		}
 		if attempt == 5 {
-			log.Fatalf("dial: %v", err)
+			return nil, fmt.Errorf("dial: %w", err)
 		}
 		time.Sleep(100 * time.Millisecond << attempt)
 	}
 }
 
-// readUntil reads frames until one contains want.
-func readUntil(ws *websocket.Conn, want string) {
+// subscribe subscribes ws to room (live only) and returns the room's seq
+// from the subscribed frame.
+func subscribe(ws *websocket.Conn, room int64) (int64, error) {
+	if err := ws.WriteJSON(map[string]any{"type": "subscribe", "room_id": room}); err != nil {
+		return 0, err
+	}
+	ws.SetReadDeadline(time.Now().Add(30 * time.Second))
+	defer ws.SetReadDeadline(time.Time{})
 	for {
 		_, data, err := ws.ReadMessage()
 		if err != nil {
-			log.Fatalf("read: %v", err)
+			return 0, err
 		}
-		if strings.Contains(string(data), want) {
-			return
+		if bytes.Contains(data, []byte(`"error"`)) {
+			return 0, fmt.Errorf("subscribe: %s", data)
+		}
+		if bytes.Contains(data, []byte(`"subscribed"`)) {
+			return intAfter(data, `"seq":`), nil
 		}
 	}
 }
 
-func idle(args []string) {
-	fs := flag.NewFlagSet("idle", flag.ExitOnError)
-	n := fs.Int("n", 5000, "idle sockets to open")
-	lib := fs.String("lib", "gorilla", "server library: gorilla or coder")
-	perRoom := fs.Int("per-room", 50, "sockets per room")
-	heapProfile := fs.String("heap-profile", "", "write the server's heap profile here after connecting")
-	fs.Parse(args)
-
-	s := startServer(*lib)
-	defer s.stop()
-	m0 := s.mem()
-	before, g0 := m0["rss_kb"], m0["goroutines"]
-	conns := make([]*websocket.Conn, *n)
+// connect opens n sockets (dial concurrency 64), subscribing socket i to
+// roomOf(i), and hands each to ready with the subscribed seq.
+func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *websocket.Conn, seq int64)) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
 	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
 	sem := make(chan struct{}, 64)
-	for i := range *n {
-		wg.Add(1)
+	for i := range n {
+		if failed.Load() != nil {
+			break
+		}
 		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer func() { <-sem }()
-			ws := dial(s.addr, int64(i+1))
-			ws.WriteJSON(map[string]any{"type": "subscribe", "room_id": i / *perRoom + 1})
-			readUntil(ws, `"subscribed"`)
-			conns[i] = ws
-		}()
+			ws, err := t.dial(i)
+			if err == nil {
+				var seq int64
+				if seq, err = subscribe(ws, roomOf(i)); err == nil {
+					conns[i] = ws
+					if ready != nil {
+						ready(i, ws, seq)
+					}
+					return
+				}
+				ws.Close()
+			}
+			err = fmt.Errorf("socket %d: %w", i, err)
+			failed.CompareAndSwap(nil, &err)
+		})
 	}
 	wg.Wait()
-	// Let the presence flushes and writers settle, then measure.
-	time.Sleep(3 * time.Second)
-	m1 := s.mem()
-	after, g1 := m1["rss_kb"], m1["goroutines"]
-	if *heapProfile != "" {
-		resp, err := http.Get("http://" + s.addr + "/debug/pprof/heap?gc=1")
-		if err == nil {
-			f, _ := os.Create(*heapProfile)
-			io.Copy(f, resp.Body)
-			f.Close()
-			resp.Body.Close()
+	if err := failed.Load(); err != nil {
+		t.stop()
+		log.Fatal(*err)
+	}
+	return conns
+}
+
+// ---- idle ----
+
+func idle(args []string) {
+	fs := flag.NewFlagSet("idle", flag.ExitOnError)
+	o := addTargetFlags(fs)
+	n := fs.Int("n", 10000, "idle sockets to open")
+	perRoom := fs.Int("per-room", 50, "sockets per room (the real server gets the rooms created)")
+	settle := fs.Duration("settle", 10*time.Second, "wait this long after the last socket subscribed before reading RSS")
+	gcWait := fs.Duration("gc-wait", 130*time.Second, "real server: before the baseline, wait at most this long for a garbage collection (0: don't)")
+	heapProfile := fs.String("heap-profile", "", "memory server: write its heap profile here after connecting")
+	fs.Parse(args)
+
+	t := openTarget(o)
+	defer t.stop()
+	rooms := t.rooms((*n + *perRoom - 1) / *perRoom)
+	time.Sleep(time.Second)
+	m0 := t.mem()
+	if rt, ok := t.(*realTarget); ok && *gcWait > 0 {
+		// A fresh server holds its start-up garbage (the UI's compressed
+		// assets) until a collection; the runtime forces one every 2
+		// minutes. Measure the baseline after it, not before.
+		m0 = rt.waitGC(m0, *gcWait)
+	}
+	start := time.Now()
+	conns := connect(t, *n, func(i int) int64 { return rooms[i / *perRoom] }, func(_ int, ws *websocket.Conn, _ int64) {
+		// Read (and discard) so the client answers the server's pings:
+		// an idle socket must stay open through the settle time.
+		go func() {
+			for {
+				if _, _, err := ws.NextReader(); err != nil {
+					return
+				}
+			}
+		}()
+	})
+	took := time.Since(start)
+	time.Sleep(*settle)
+	m1 := t.mem()
+	if mt, ok := t.(*memoryTarget); ok && *heapProfile != "" {
+		if err := mt.heapProfile(*heapProfile); err != nil {
+			log.Print(err)
 		}
 	}
-	per := func(k string) float64 { return float64(m1[k]-m0[k]) / float64(*n) }
-	fmt.Printf("lib=%s sockets=%d server_rss_before=%dKB server_rss_after=%dKB per_socket=%.1fKB (heap %.1fKB, stacks %.1fKB) goroutines_per_socket=%.2f\n",
-		*lib, *n, before, after, float64(after-before)/float64(*n), per("heap_kb"), per("stack_kb"), float64(g1-g0)/float64(*n))
+	per := func(a, b int64) float64 { return float64(b-a) / float64(*n) }
+	live := "as is, no GC forced"
+	if m1.gcForced {
+		live = "live, after GC"
+	}
+	if len(conns) > 0 && m1.goroutines-m0.goroutines < int64(*n) {
+		log.Printf("warning: only %d goroutines more than before: sockets were closed", m1.goroutines-m0.goroutines)
+	}
+	fmt.Printf("server=%s sockets=%d rooms=%d connect=%v server_rss_before=%dKB server_rss_after=%dKB rss_per_socket=%.1fKB anon_rss_per_socket=%.1fKB heap_per_socket=%.1fKB stack_per_socket=%.1fKB (%s) goroutines_per_socket=%.2f\n",
+		t.name(), *n, len(rooms), took.Round(time.Millisecond), m0.rssKB, m1.rssKB, per(m0.rssKB, m1.rssKB), per(m0.anonKB, m1.anonKB),
+		per(m0.heapKB, m1.heapKB), per(m0.stackKB, m1.stackKB), live, per(m0.goroutines, m1.goroutines))
 	for _, ws := range conns {
 		ws.Close()
 	}
 }
 
+// ---- fanout ----
+
+type subscriber struct {
+	ws      *websocket.Conn
+	lastSeq int64
+	lat     []time.Duration
+	got     int   // bench messages received
+	gaps    int   // message.created whose seq was not lastSeq+1
+	dups    int   // of which seq <= lastSeq
+	first   int64 // first seq received
+	last    time.Time
+	err     error
+}
+
 func fanout(args []string) {
 	fs := flag.NewFlagSet("fanout", flag.ExitOnError)
+	o := addTargetFlags(fs)
 	subs := fs.Int("subs", 1000, "subscribers of the room")
-	msgs := fs.Int("msgs", 2000, "messages to post")
-	rate := fs.Float64("rate", 200, "posts per second (0: as fast as acks come back)")
-	fs.StringVar(&serverCPUs, "server-cpus", "", "pin the server to these CPUs, e.g. 0 (run the client under taskset -c 1)")
-	serverProfile := fs.String("server-cpu-profile", "", "write a 5 s CPU profile of the server, taken mid-run, here")
+	msgs := fs.Int("msgs", 3000, "messages to post")
+	rate := fs.Float64("rate", 150, "posts per second (0: closed loop, -inflight posts at a time)")
+	inflight := fs.Int("inflight", 1, "with -rate 0: posts in flight at a time")
+	bots := fs.Int("bots", 0, "real server: bots to post through (0: enough that none passes its burst of 30)")
+	grace := fs.Duration("grace", 30*time.Second, "after posting, wait at most this long for every delivery")
+	cpuProfile := fs.String("server-cpu-profile", "", "memory server: write a CPU profile of the server, taken mid-run, here")
+	perfOut := fs.String("server-perf", "", "record the server with perf (call graphs) mid-run into this file")
+	clientProfile := fs.String("client-cpu-profile", "", "write a CPU profile of this client, taken mid-run, here")
+	profileFor := fs.Duration("profile-for", 5*time.Second, "length of -server-cpu-profile and -server-perf")
 	fs.Parse(args)
 
-	s := startServer("gorilla")
-	defer s.stop()
-	const room = 1
-	type result struct {
-		lat  []time.Duration
-		last time.Time
-		got  int
-	}
-	results := make([]result, *subs)
-	var ready sync.WaitGroup
+	t := openTarget(o)
+	defer t.stop()
+	room := t.rooms(1)[0]
+	results := make([]subscriber, *subs)
 	var done sync.WaitGroup
-	var wrong atomic.Int64
-	conns := make([]*websocket.Conn, *subs)
-	sem := make(chan struct{}, 64)
-	for i := range *subs {
-		ready.Add(1)
+	conns := connect(t, *subs, func(int) int64 { return room }, func(i int, ws *websocket.Conn, seq int64) {
+		r := &results[i]
+		r.ws, r.lastSeq, r.lat = ws, seq, make([]time.Duration, 0, *msgs)
 		done.Add(1)
-		sem <- struct{}{}
 		go func() {
-			ws := dial(s.addr, int64(i+1))
-			conns[i] = ws
-			ws.WriteJSON(map[string]any{"type": "subscribe", "room_id": room})
-			readUntil(ws, `"subscribed"`)
-			<-sem
-			ready.Done()
 			defer done.Done()
-			r := &results[i]
-			r.lat = make([]time.Duration, 0, *msgs)
-			var lastSeq int64
-			buf := make([]byte, 4096)
-			for r.got < *msgs {
-				// A lean reader (no allocation per frame), so the client's CPU
-				// disturbs the server's numbers as little as it can.
-				_, rd, err := ws.NextReader()
-				if err != nil {
-					log.Printf("subscriber %d: %v after %d", i, err, r.got)
-					return
-				}
-				n, err := io.ReadFull(rd, buf)
-				if err != io.ErrUnexpectedEOF && err != io.EOF && err != nil {
-					log.Printf("subscriber %d: %v", i, err)
-					return
-				}
-				now := time.Now()
-				data := buf[:n]
-				if !bytes.Contains(data, []byte(`"message.created"`)) {
-					continue
-				}
-				sent, seq := bodyStamp(data)
-				if seq != lastSeq+1 {
-					wrong.Add(1)
-				}
-				lastSeq = seq
-				r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
-				r.got++
-				r.last = now
-			}
+			r.read(*msgs)
 		}()
-	}
-	ready.Wait()
-	before, _ := s.rss()
+	})
+	p := t.poster(room, *msgs, *bots)
+	time.Sleep(2 * time.Second) // presence and subscribed frames settle
+	before := t.mem()
+	cpu0, self0 := procCPU(t.pid()), selfCPU()
 
-	poster := dial(s.addr, 0)
-	acks := make(chan struct{}, *msgs)
-	go func() {
-		for {
-			_, data, err := poster.ReadMessage()
-			if err != nil {
-				return
-			}
-			if strings.Contains(string(data), `"ack"`) {
-				acks <- struct{}{}
-			}
-		}
-	}()
 	start := time.Now()
-	if *serverProfile != "" {
+	if *cpuProfile != "" {
+		if mt, ok := t.(*memoryTarget); ok {
+			go func() {
+				time.Sleep(time.Second)
+				if err := mt.cpuProfile(*cpuProfile, *profileFor); err != nil {
+					log.Print(err)
+				}
+			}()
+		} else {
+			log.Print("-server-cpu-profile needs -server memory; use -server-perf for the real server")
+		}
+	}
+	if *clientProfile != "" {
 		go func() {
 			time.Sleep(time.Second)
-			resp, err := http.Get("http://" + s.addr + "/debug/pprof/profile?seconds=5")
+			f, err := os.Create(*clientProfile)
 			if err != nil {
 				log.Print(err)
 				return
 			}
-			f, _ := os.Create(*serverProfile)
-			io.Copy(f, resp.Body)
-			f.Close()
-			resp.Body.Close()
+			defer f.Close()
+			pprof.StartCPUProfile(f)
+			time.Sleep(*profileFor)
+			pprof.StopCPUProfile()
 		}()
 	}
-	var tick <-chan time.Time
-	if *rate > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / *rate))
-		defer t.Stop()
-		tick = t.C
+	var perfDone chan struct{}
+	if *perfOut != "" {
+		perfDone = make(chan struct{})
+		go func() {
+			defer close(perfDone)
+			time.Sleep(time.Second)
+			cmd := exec.Command("perf", "record", "-g", "-q", "-o", *perfOut, "-p", strconv.Itoa(t.pid()), "--", "sleep", strconv.Itoa(int(profileFor.Seconds())))
+			cmd.Stderr = os.Stderr
+			if err := cmd.Run(); err != nil {
+				log.Printf("perf: %v", err)
+			}
+		}()
 	}
-	for i := range *msgs {
-		if tick != nil {
-			<-tick
-		} else if i > 0 {
-			<-acks
+
+	var postErrs atomic.Int64
+	var firstErr atomic.Pointer[error]
+	send := func(i int, wait bool) {
+		body := "bench " + strconv.FormatInt(time.Now().UnixNano(), 10) + " " + strconv.Itoa(i+1)
+		if err := p.post(i, body, wait); err != nil {
+			postErrs.Add(1)
+			firstErr.CompareAndSwap(nil, &err)
 		}
-		body := strconv.FormatInt(time.Now().UnixNano(), 10) + " " + strconv.Itoa(i+1)
-		poster.WriteJSON(map[string]any{"type": "post", "room_id": room, "body": body, "client_message_id": strconv.Itoa(i)})
 	}
+	var posts sync.WaitGroup
+	if *rate > 0 {
+		interval := time.Duration(float64(time.Second) / *rate)
+		sem := make(chan struct{}, 256)
+		for i := range *msgs {
+			time.Sleep(time.Until(start.Add(time.Duration(i) * interval)))
+			sem <- struct{}{}
+			posts.Go(func() {
+				defer func() { <-sem }()
+				send(i, false)
+			})
+		}
+	} else {
+		var next atomic.Int64
+		for range max(*inflight, 1) {
+			posts.Go(func() {
+				for i := int(next.Add(1) - 1); i < *msgs; i = int(next.Add(1) - 1) {
+					send(i, true)
+				}
+			})
+		}
+	}
+	posts.Wait()
 	postDone := time.Now()
-	done.Wait()
+
+	finished := make(chan struct{})
+	go func() { done.Wait(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(*grace):
+		log.Printf("some sockets still lack messages %v after posting: stopping them", *grace)
+		for _, r := range results {
+			if r.ws != nil {
+				r.ws.NetConn().SetReadDeadline(time.Now())
+			}
+		}
+		<-finished
+	}
+	cpu1, self1 := procCPU(t.pid()), selfCPU()
+	if perfDone != nil {
+		<-perfDone
+	}
+	after := t.mem()
+
 	var all []time.Duration
 	var lastAt time.Time
-	total := 0
+	total, gaps, dups, complete := 0, 0, 0, 0
+	var firstErrSub error
 	for _, r := range results {
 		all = append(all, r.lat...)
 		total += r.got
+		gaps += r.gaps
+		dups += r.dups
+		if r.got == *msgs && r.gaps == 0 {
+			complete++
+		}
+		if r.err != nil && firstErrSub == nil {
+			firstErrSub = r.err
+		}
 		if r.last.After(lastAt) {
 			lastAt = r.last
 		}
@@ -474,35 +494,90 @@ func fanout(args []string) {
 		if len(all) == 0 {
 			return 0
 		}
-		return all[min(len(all)-1, int(p*float64(len(all))))]
+		return all[min(len(all)-1, int(p*float64(len(all))))].Round(10 * time.Microsecond)
 	}
 	elapsed := lastAt.Sub(start)
-	after, _ := s.rss()
-	fmt.Printf("subscribers=%d messages=%d post_rate=%.0f/s deliveries=%d out_of_order=%d elapsed=%v posting=%v deliveries_per_s=%.0f p50=%v p99=%v max=%v server_rss=%dKB->%dKB\n",
-		*subs, *msgs, *rate, total, wrong.Load(), elapsed.Round(time.Millisecond), postDone.Sub(start).Round(time.Millisecond),
-		float64(total)/elapsed.Seconds(), pct(0.50).Round(10*time.Microsecond), pct(0.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond), before, after)
-	poster.Close()
+	cpuPer := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(total, 1)) }
+	fmt.Printf("server=%s subscribers=%d messages=%d post_rate=%s achieved_post_rate=%.0f/s deliveries=%d/%d complete_sockets=%d seq_gaps=%d dups=%d post_errors=%d elapsed=%v deliveries_per_s=%.0f p50=%v p90=%v p99=%v max=%v server_cpu=%.1fµs/delivery (%.0f%% of a core) client_cpu=%.1fµs/delivery server_rss=%dKB->%dKB\n",
+		t.name(), *subs, *msgs, rateString(*rate, *inflight), float64(*msgs)/postDone.Sub(start).Seconds(),
+		total, *subs**msgs, complete, gaps, dups, postErrs.Load(), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(),
+		pct(0.50), pct(0.90), pct(0.99), pct(1), cpuPer(cpu1-cpu0), 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), cpuPer(self1-self0), before.rssKB, after.rssKB)
+	if err := firstErr.Load(); err != nil {
+		log.Printf("first post error: %v", *err)
+	}
+	if bp, ok := p.(*botPoster); ok && bp.limited.Load() > 0 {
+		log.Printf("%d posts were refused with 429 (raise -bots)", bp.limited.Load())
+	}
+	if firstErrSub != nil && complete < *subs {
+		log.Printf("first socket error: %v", firstErrSub)
+	}
+	p.close()
 	for _, ws := range conns {
 		ws.Close()
 	}
 }
 
-// bodyStamp reads "<unix nanos> <n>" out of a message.created frame
-// without decoding the whole frame.
-func bodyStamp(frame []byte) (sent, n int64) {
-	i := bytes.Index(frame, []byte(`"body":"`))
-	if i < 0 {
-		return 0, 0
+func rateString(rate float64, inflight int) string {
+	if rate > 0 {
+		return strconv.FormatFloat(rate, 'f', -1, 64) + "/s"
 	}
-	s := frame[i+len(`"body":"`):]
-	s = s[:bytes.IndexByte(s, '"')]
-	a, b, _ := bytes.Cut(s, []byte(" "))
-	return atoi(a), atoi(b)
+	return fmt.Sprintf("closed-loop(%d)", inflight)
 }
 
-func atoi(b []byte) int64 {
+// read takes frames until msgs bench messages arrived or the socket fails.
+// It is lean (no allocation per frame), so the client disturbs the
+// server's numbers as little as it can.
+func (r *subscriber) read(msgs int) {
+	buf := make([]byte, 8192)
+	for r.got < msgs {
+		_, rd, err := r.ws.NextReader()
+		if err != nil {
+			r.err = err
+			return
+		}
+		n, err := io.ReadFull(rd, buf)
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+			r.err = err
+			return
+		}
+		now := time.Now()
+		data := buf[:n]
+		if !bytes.Contains(data[:min(len(data), 40)], []byte(`"message.created"`)) {
+			continue
+		}
+		seq := intAfter(data, `"seq":`)
+		if r.first == 0 {
+			r.first = seq
+		}
+		if seq != r.lastSeq+1 {
+			r.gaps++
+			if seq <= r.lastSeq {
+				r.dups++
+			}
+		}
+		r.lastSeq = max(r.lastSeq, seq)
+		i := bytes.Index(data, []byte(`"body":"bench `))
+		if i < 0 {
+			continue // someone else's message
+		}
+		sent := intAfter(data[i:], `"body":"bench `)
+		r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
+		r.got++
+		r.last = now
+	}
+}
+
+// intAfter parses the decimal number right after the first key in b.
+func intAfter(b []byte, key string) int64 {
+	i := bytes.Index(b, []byte(key))
+	if i < 0 {
+		return 0
+	}
 	var n int64
-	for _, c := range b {
+	for _, c := range b[i+len(key):] {
+		if c < '0' || c > '9' {
+			break
+		}
 		n = n*10 + int64(c-'0')
 	}
 	return n

@@ -111,7 +111,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, er
 	api.Register(mux)
 	ui.New(ui.Deps{
 		Core: g.core, API: api, Logger: log,
-		TrustProxy: cfg.TrustProxy, AllowedOrigins: cfg.AllowedOrigins,
+		AllowedOrigins: cfg.AllowedOrigins,
 	}).Register(mux)
 	mux.Handle("GET /metrics", m.Handler())
 	g.handler = api.Wrap(mux)

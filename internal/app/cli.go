@@ -49,6 +49,7 @@ Commands:
   migrate                     apply database migrations and exit
   admin reset-password EMAIL  set a new random password for a person and print it
   admin create-bot NAME       create a bot and print its key
+  admin unban IP              lift an IP ban (for an admin who locked themself out)
   backup PATH                 write a consistent copy of the SQLite database to PATH
   version                     print the version
 
@@ -123,7 +124,7 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 
 func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos []string, stdout io.Writer) error {
 	if len(pos) != 2 {
-		return errors.New("usage: campfire admin reset-password EMAIL | campfire admin create-bot NAME")
+		return errors.New("usage: campfire admin reset-password EMAIL | create-bot NAME | unban IP")
 	}
 	g, err := build(ctx, cfg, log)
 	if err != nil {
@@ -143,6 +144,11 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos 
 			return err
 		}
 		fmt.Fprintf(stdout, "bot %q created (id %d)\nkey: %s\n", bot.Name, bot.ID, key)
+	case "unban":
+		if err := g.core.UnbanIP(ctx, systemAdmin, pos[1]); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s is no longer banned\n", pos[1])
 	default:
 		return fmt.Errorf("unknown admin command %q", pos[0])
 	}

@@ -294,6 +294,15 @@ func TestAdminCommands(t *testing.T) {
 	if out, err := run("admin", "reset-password", "nobody@example.com"); err == nil {
 		t.Fatalf("reset-password for an unknown email succeeded: %s", out)
 	}
+	if status, _ := call(t, "POST", p.base+"/api/v1/bans", sess["token"].(string), map[string]string{"ip": "203.0.113.7"}); status != 204 {
+		t.Fatalf("ban: %d", status)
+	}
+	if out, err := run("admin", "unban", "203.0.113.7"); err != nil || !strings.Contains(out, "no longer banned") {
+		t.Fatalf("unban: %v\n%s", err, out)
+	}
+	if out, err := run("admin", "unban", "203.0.113.7"); err == nil {
+		t.Fatalf("unbanning an address that is not banned succeeded: %s", out)
+	}
 
 	out, err = run("admin", "create-bot", "Deploy Bot")
 	if err != nil {

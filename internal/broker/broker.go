@@ -29,6 +29,9 @@ type Event struct {
 	UserIDs []int64
 	// AllUsers scopes the event to every socket (e.g. a new open room).
 	AllUsers bool
+	// Sessions lists the token hashes of the sessions ControlCloseSession
+	// closes.
+	Sessions []string
 	// Seq is the room's seq for message.created (0 otherwise). The hub
 	// delivers message.created of a room in seq order, with no gap.
 	Seq int64
@@ -43,6 +46,9 @@ const (
 	// ControlLeaveRoom unsubscribes UserIDs' sockets from RoomID (membership
 	// lost, room deleted).
 	ControlLeaveRoom = "control.leave_room"
+	// ControlCloseSession closes the sockets opened with the sessions in
+	// Sessions (signed out, revoked by a password change).
+	ControlCloseSession = "control.close_session"
 )
 
 // Broker moves events between instances.

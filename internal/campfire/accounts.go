@@ -6,13 +6,15 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/store"
 )
 
@@ -101,13 +103,16 @@ func (c *Core) IsSetUp(ctx context.Context) (bool, error) {
 // SignIn checks an email and password and starts a session. Attempts are
 // limited per IP; the error never says which of the two was wrong.
 func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (string, chat.User, error) {
-	if ok, retry := c.loginLimit.Allow(cl.IP); !ok {
+	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
 		return "", chat.User{}, chat.RateLimited("signing in", retry)
 	}
 	bad := chat.Errorf(chat.KindUnauthorized, "invalid_credentials", "email or password is incorrect")
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || len(email) > c.opts.Limits.EmailBytes || len(password) > 1024 {
 		return "", chat.User{}, bad
+	}
+	if ok, retry := c.emailLimit.Allow(email); !ok {
+		return "", chat.User{}, chat.RateLimited("signing in", retry)
 	}
 	u, err := c.store.UserByEmail(ctx, email)
 	if errors.Is(err, chat.ErrNotFound) {
@@ -124,9 +129,20 @@ func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (s
 	return token, u, err
 }
 
-// SignOut revokes a token.
+// SignOut revokes a token and closes the sockets opened with it.
 func (c *Core) SignOut(ctx context.Context, token string) error {
-	return c.sessions.Delete(ctx, token)
+	if err := c.sessions.Delete(ctx, token); err != nil {
+		return err
+	}
+	c.closeSessions(ctx, session.Hash(token))
+	return nil
+}
+
+// closeSessions tells every hub to close the sockets of revoked sessions.
+func (c *Core) closeSessions(ctx context.Context, hashes ...string) {
+	if len(hashes) > 0 {
+		c.publish(ctx, broker.Event{Type: broker.ControlCloseSession, Sessions: hashes})
+	}
 }
 
 // Authenticate returns the active user a session token belongs to.
@@ -167,7 +183,7 @@ func (c *Core) AuthenticateBot(ctx context.Context, key string) (chat.User, erro
 // Join signs a person up through the account's join code.
 func (c *Core) Join(ctx context.Context, code string, s Signup, cl Client) (string, chat.User, error) {
 	// Join shares the sign-in budget: both guess at secrets.
-	if ok, retry := c.loginLimit.Allow(cl.IP); !ok {
+	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
 		return "", chat.User{}, chat.RateLimited("joining", retry)
 	}
 	acct, err := c.store.Account(ctx)
@@ -193,8 +209,9 @@ func (c *Core) Join(ctx context.Context, code string, s Signup, cl Client) (stri
 }
 
 // JoinCodeValid reports whether code is the account's join code (for the
-// join page).
-func (c *Core) JoinCodeValid(ctx context.Context, code string) (chat.Account, bool, error) {
+// join page). Wrong guesses spend the client's sign-in budget, so the page
+// is no faster an oracle for the code than the join endpoint.
+func (c *Core) JoinCodeValid(ctx context.Context, code string, cl Client) (chat.Account, bool, error) {
 	acct, err := c.store.Account(ctx)
 	if errors.Is(err, chat.ErrNotFound) {
 		return acct, false, nil
@@ -202,7 +219,13 @@ func (c *Core) JoinCodeValid(ctx context.Context, code string) (chat.Account, bo
 	if err != nil {
 		return acct, false, err
 	}
-	return acct, subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) == 1, nil
+	if subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) == 1 {
+		return acct, true, nil
+	}
+	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
+		return acct, false, chat.RateLimited("join links", retry)
+	}
+	return acct, false, nil
 }
 
 // Account returns the account; the join code is blanked for non-admins.
@@ -249,6 +272,9 @@ func (c *Core) RenameAccount(ctx context.Context, u chat.User, name string) (cha
 // IPBanned reports whether writes from ip are refused. It reads an
 // in-memory set, so it is cheap enough for every request.
 func (c *Core) IPBanned(ip string) bool {
+	if addr, err := netip.ParseAddr(ip); err == nil {
+		ip = addr.Unmap().WithZone("").String()
+	}
 	_, ok := (*c.banned.Load())[ip]
 	return ok
 }
@@ -269,15 +295,26 @@ func (c *Core) RefreshBans(ctx context.Context) error {
 	return nil
 }
 
-// BanIP bans an address (admin).
-func (c *Core) BanIP(ctx context.Context, u chat.User, ip string) error {
+// BanIP bans an address (admin). Addresses are stored in canonical form
+// (so ::ffff:1.2.3.4 and 1.2.3.4 are one ban); loopback and the caller's own
+// address are refused, since banning them locks out the admin (or, behind a
+// proxy without TRUST_PROXY, everyone).
+func (c *Core) BanIP(ctx context.Context, u chat.User, ip string, cl Client) error {
 	if err := requireAdmin(u); err != nil {
 		return err
 	}
-	if net.ParseIP(ip) == nil {
+	addr, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
 		return chat.Invalid("invalid_ip", "%q is not an IP address", ip)
 	}
-	if err := c.store.BanIP(ctx, ip); err != nil {
+	addr = addr.Unmap().WithZone("")
+	if addr.IsLoopback() || addr.IsUnspecified() {
+		return chat.Invalid("invalid_ip", "%s can't be banned: it is this machine (or a proxy in front of it)", addr)
+	}
+	if self, err := netip.ParseAddr(cl.IP); err == nil && self.Unmap() == addr {
+		return chat.Invalid("invalid_ip", "%s is your own address; banning it would lock you out", addr)
+	}
+	if err := c.store.BanIP(ctx, addr.String()); err != nil && !errors.Is(err, chat.ErrConflict) {
 		return err
 	}
 	return c.RefreshBans(ctx)
@@ -288,8 +325,11 @@ func (c *Core) UnbanIP(ctx context.Context, u chat.User, ip string) error {
 	if err := requireAdmin(u); err != nil {
 		return err
 	}
+	if addr, err := netip.ParseAddr(strings.TrimSpace(ip)); err == nil {
+		ip = addr.Unmap().WithZone("").String()
+	}
 	if err := c.store.UnbanIP(ctx, ip); err != nil {
-		return err
+		return notFoundAs(err, "ban")
 	}
 	return c.RefreshBans(ctx)
 }

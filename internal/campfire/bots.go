@@ -173,7 +173,12 @@ func (c *Core) notifyBots(ctx context.Context, room chat.Room, m chat.Message) {
 }
 
 func (c *Core) webhookWorker(ctx context.Context) {
-	client := &http.Client{Timeout: c.opts.WebhookTimeout}
+	client := &http.Client{
+		Timeout: c.opts.WebhookTimeout,
+		// The admin chose the URL; a redirect would let the bot's server
+		// send our request (and its reply into the room) somewhere else.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
 	for {
 		select {
 		case <-ctx.Done():

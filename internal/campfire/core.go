@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -88,8 +89,10 @@ type Core struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	loginLimit *ratelimit.Limiter
-	postLimit  *ratelimit.Limiter
+	loginLimit  *ratelimit.Limiter // per client IP (IPv6 by /64)
+	emailLimit  *ratelimit.Limiter // sign-in attempts per account, from any IP
+	postLimit   *ratelimit.Limiter // posts, edits and boosts per user, weighted by size
+	actionLimit *ratelimit.Limiter // room creation and profile changes per user
 
 	banned atomic.Pointer[map[string]struct{}]
 	banMu  sync.Mutex // serialises refreshes of banned
@@ -107,8 +110,12 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 		store: st, sessions: sessions, broker: b, render: r, opts: opts, log: log,
 		now:        time.Now,
 		loginLimit: ratelimit.New(opts.LoginBurst, opts.LoginPer, 100_000),
-		postLimit:  ratelimit.New(opts.PostBurst, opts.PostPer, 100_000),
-		webhooks:   make(chan webhookJob, opts.WebhookQueue),
+		// Guessing one person's password from many addresses: 20 tries per
+		// 10 minutes, generous for a person who forgot it.
+		emailLimit:  ratelimit.New(20, 10*time.Minute, 100_000),
+		postLimit:   ratelimit.New(opts.PostBurst, opts.PostPer, 100_000),
+		actionLimit: ratelimit.New(20, time.Minute, 100_000),
+		webhooks:    make(chan webhookJob, opts.WebhookQueue),
 	}
 	c.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("campfire-dummy-password"), opts.BcryptCost)
 	empty := map[string]struct{}{}
@@ -178,6 +185,29 @@ func (c *Core) online(ctx context.Context, roomID int64) []int64 {
 		c.log.Warn("reading presence", "room", roomID, "err", err)
 	}
 	return ids
+}
+
+// ipKey is the rate-limit key of a client address: IPv6 clients by their
+// /64, which one subscriber usually holds whole.
+func ipKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	return ratelimit.IPKey(a)
+}
+
+// postCost is what a post or edit takes from the poster's budget: one
+// token per started 4 KiB, since rendering cost grows with size and the
+// largest bodies are where Markdown's worst cases live.
+func postCost(body string) int { return 1 + len(body)/4096 }
+
+// allowAction spends one of u's tokens for rooms and profile changes.
+func (c *Core) allowAction(u chat.User, what string) error {
+	if ok, retry := c.actionLimit.Allow(keyUser(u.ID)); !ok {
+		return chat.RateLimited(what, retry)
+	}
+	return nil
 }
 
 func requireAdmin(u chat.User) error {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/chat"
@@ -28,14 +30,19 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	if ok, retry := c.postLimit.Allow(keyUser(u.ID)); !ok {
+	if ok, retry := c.postLimit.AllowN(keyUser(u.ID), postCost(body)); !ok {
 		return chat.Message{}, false, chat.RateLimited("posting", retry)
 	}
 	html, mentions, err := c.renderBody(ctx, roomID, body)
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	m, created, unread, err := c.store.CreateMessage(ctx, store.NewMessage{
+	// Once rendered, the write goes through even if the client hangs up:
+	// a commit the caller never hears about would otherwise also go
+	// unpublished until the next post fills the gap.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	m, created, unread, err := c.store.CreateMessage(wctx, store.NewMessage{
 		RoomID: roomID, CreatorID: u.ID, ClientMessageID: clientMessageID,
 		Body: body, BodyHTML: html, Mentions: mentions,
 		SkipUnread: c.online(ctx, roomID), CreatedAt: c.now().UTC(),
@@ -44,6 +51,13 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 		return chat.Message{}, false, notFoundAs(err, "room")
 	}
 	if !created {
+		// A retry: its first attempt may have committed without being
+		// published (the poster timed out). Publishing again is harmless,
+		// as hubs drop a seq they already delivered.
+		c.publish(ctx, broker.Event{
+			Type: wire.TypeMessageCreated, RoomID: roomID, Seq: m.Seq,
+			Frame: wire.MessageFrame(wire.TypeMessageCreated, wire.NewMessage(m)),
+		})
 		return m, false, nil
 	}
 	if c.opts.OnMessage != nil {
@@ -161,6 +175,9 @@ func (c *Core) UpdateMessage(ctx context.Context, u chat.User, id int64, body st
 	if err := chat.CheckBody(body, c.opts.Limits); err != nil {
 		return m, err
 	}
+	if ok, retry := c.postLimit.AllowN(keyUser(u.ID), postCost(body)); !ok {
+		return m, chat.RateLimited("editing", retry)
+	}
 	html, mentions, err := c.renderBody(ctx, m.RoomID, body)
 	if err != nil {
 		return m, err
@@ -243,7 +260,13 @@ func (c *Core) Search(ctx context.Context, u chat.User, q string) ([]chat.Messag
 	if len(q) > c.opts.Limits.SearchBytes {
 		return nil, chat.Invalid("query_too_long", "search is limited to %d bytes", c.opts.Limits.SearchBytes)
 	}
+	if !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl) {
+		return nil, chat.Invalid("invalid_query", "search can't contain control characters")
+	}
 	return c.store.Search(ctx, u.ID, q, c.opts.Limits.SearchResults)
 }
 
 func keyUser(id int64) string { return "u" + itoa(id) }
+
+// writeTimeout bounds a write that no longer follows its caller's context.
+const writeTimeout = 10 * time.Second

@@ -28,10 +28,16 @@ type ProfileUpdate struct {
 	Bio      *string
 	Email    *string
 	Password *string
+	// CurrentSession is the token hash of the session making the change;
+	// a new password signs out every other session.
+	CurrentSession string
 }
 
 // UpdateProfile changes the caller's own profile.
 func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) (chat.User, error) {
+	if err := c.allowAction(u, "changing your profile"); err != nil {
+		return chat.User{}, err
+	}
 	l := c.opts.Limits
 	var up store.UserUpdate
 	if p.Name != nil {
@@ -72,7 +78,36 @@ func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) 
 	if errors.Is(err, chat.ErrConflict) {
 		return chat.User{}, chat.Errorf(chat.KindConflict, "email_taken", "someone else already uses that email")
 	}
-	return nu, notFoundAs(err, "user")
+	if err != nil {
+		return chat.User{}, notFoundAs(err, "user")
+	}
+	if p.Password != nil {
+		if err := c.revokeSessions(ctx, u.ID, p.CurrentSession); err != nil {
+			return nu, err
+		}
+	}
+	return nu, nil
+}
+
+// revokeSessions signs a user out everywhere but keep (a token hash, or
+// "") and closes those sessions' sockets.
+func (c *Core) revokeSessions(ctx context.Context, userID int64, keep string) error {
+	sessions, err := c.store.UserSessions(ctx, userID)
+	if err != nil {
+		return err
+	}
+	var closed []string
+	for _, s := range sessions {
+		if s.TokenHash == keep {
+			continue
+		}
+		if err := c.store.DeleteSession(ctx, s.TokenHash); err != nil && !errors.Is(err, chat.ErrNotFound) {
+			return err
+		}
+		closed = append(closed, s.TokenHash)
+	}
+	c.closeSessions(ctx, closed...)
+	return nil
 }
 
 func cleanBio(b string, l chat.Limits) (string, error) {
@@ -160,14 +195,8 @@ func (c *Core) ResetPassword(ctx context.Context, email string) (string, error) 
 	if _, err := c.store.UpdateUser(ctx, u.ID, store.UserUpdate{PasswordHash: &h}); err != nil {
 		return "", err
 	}
-	sessions, err := c.store.UserSessions(ctx, u.ID)
-	if err != nil {
+	if err := c.revokeSessions(ctx, u.ID, ""); err != nil {
 		return "", err
-	}
-	for _, s := range sessions {
-		if err := c.store.DeleteSession(ctx, s.TokenHash); err != nil {
-			return "", err
-		}
 	}
 	return pw, nil
 }

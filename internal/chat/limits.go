@@ -59,10 +59,25 @@ func CleanName(field, s string, max int) (string, error) {
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", Invalid(field+"_too_long", "%s is %d characters; the limit is %d", field, n, max)
 	}
-	if strings.ContainsFunc(s, unicode.IsControl) {
+	if strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsFunc(s, isBidiControl) {
 		return "", Invalid("invalid_"+field, "%s can't contain control characters", field)
 	}
+	if !strings.ContainsFunc(s, isVisible) {
+		return "", Invalid("invalid_"+field, "%s can't be blank", field)
+	}
 	return s, nil
+}
+
+// isBidiControl reports the explicit direction overrides and isolates,
+// which can make a name display as something else ("exe.gnp" as "png.exe").
+func isBidiControl(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
+}
+
+// isVisible reports a rune that draws something: not a space, not a
+// zero-width or other format character.
+func isVisible(r rune) bool {
+	return !unicode.IsSpace(r) && !unicode.Is(unicode.Cf, r) && !unicode.Is(unicode.Mn, r)
 }
 
 // CleanEmail normalises an email address (trimmed, lower case) and checks it.
@@ -97,8 +112,8 @@ func CheckBody(body string, l Limits) error {
 	if len(body) > l.MessageBytes {
 		return Errorf(KindTooLarge, "body_too_large", "message is %d bytes; the limit is %d", len(body), l.MessageBytes)
 	}
-	if !utf8.ValidString(body) {
-		return Invalid("invalid_body", "message must be valid UTF-8")
+	if !utf8.ValidString(body) || strings.IndexByte(body, 0) >= 0 {
+		return Invalid("invalid_body", "message must be valid UTF-8 text without NUL characters")
 	}
 	if strings.TrimSpace(body) == "" {
 		return Invalid("body_blank", "message can't be blank")
@@ -112,7 +127,8 @@ func CleanBoost(content string, l Limits) (string, error) {
 	if content == "" {
 		return "", Invalid("boost_blank", "boost can't be blank")
 	}
-	if !utf8.ValidString(content) || strings.ContainsFunc(content, unicode.IsControl) {
+	if !utf8.ValidString(content) || strings.ContainsFunc(content, unicode.IsControl) ||
+		strings.ContainsFunc(content, isBidiControl) || !strings.ContainsFunc(content, isVisible) {
 		return "", Invalid("invalid_boost", "boost must be printable text")
 	}
 	if n := utf8.RuneCountInString(content); n > l.BoostRunes {

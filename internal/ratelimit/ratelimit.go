@@ -37,12 +37,21 @@ func newRate(burst int, per time.Duration) rate {
 // client retrying in a loop is not pushed further back; it just keeps
 // hearing "not yet".
 func (r rate) allow(full, now time.Duration) (next time.Duration, ok bool, retryAfter time.Duration) {
+	return r.allowN(full, now, 1)
+}
+
+// allowN is allow for an event that costs n tokens (n ≤ burst).
+func (r rate) allowN(full, now time.Duration, n int) (next time.Duration, ok bool, retryAfter time.Duration) {
 	full = max(full, now)
-	if wait := full - now - r.tolerance; wait > 0 {
+	extra := r.interval * time.Duration(n-1)
+	if wait := full + extra - now - r.tolerance; wait > 0 {
 		return full, false, wait
 	}
-	return full + r.interval, true, 0
+	return full + extra + r.interval, true, 0
 }
+
+// burst is how many tokens the bucket holds.
+func (r rate) burst() int { return int(r.tolerance/r.interval) + 1 }
 
 // Limiter limits events per key, such as login attempts per IP. It is safe
 // for concurrent use.
@@ -113,6 +122,19 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 // it and for tests, which step a fake clock instead of sleeping. Times
 // should not go backwards; if they do, the limiter errs towards refusing.
 func (l *Limiter) AllowAt(key string, t time.Time) (ok bool, retryAfter time.Duration) {
+	return l.AllowNAt(key, t, 1)
+}
+
+// AllowN is Allow for an event that costs n tokens, for work whose cost
+// grows with its size (a long message costs more to render than a short
+// one). n is clamped to 1..burst, so every event can eventually pass.
+func (l *Limiter) AllowN(key string, n int) (ok bool, retryAfter time.Duration) {
+	return l.AllowNAt(key, time.Now(), n)
+}
+
+// AllowNAt is AllowN with the clock passed in.
+func (l *Limiter) AllowNAt(key string, t time.Time, n int) (ok bool, retryAfter time.Duration) {
+	n = min(max(n, 1), l.rate.burst())
 	now := t.Sub(l.epoch)
 
 	l.mu.Lock()
@@ -126,7 +148,7 @@ func (l *Limiter) AllowAt(key string, t time.Time) (ok bool, retryAfter time.Dur
 	// Refused events count as use too, so a client that keeps hammering is
 	// the last key to be forgotten, not the first.
 	l.pushFront(e)
-	e.full, ok, retryAfter = l.rate.allow(e.full, now)
+	e.full, ok, retryAfter = l.rate.allowN(e.full, now, n)
 	return ok, retryAfter
 }
 

@@ -304,3 +304,27 @@ func benchKeys(n int) []string {
 	}
 	return keys
 }
+
+func TestLimiterAllowN(t *testing.T) {
+	l := New(30, 30*time.Second, 100) // a token a second
+	if ok, _ := l.AllowNAt("u", t0, 20); !ok {
+		t.Fatal("20 of 30 refused")
+	}
+	ok, retry := l.AllowNAt("u", t0, 15)
+	if ok || retry != 5*time.Second {
+		t.Fatalf("15 more with 10 left: %v, retry %v; want refused, 5s", ok, retry)
+	}
+	if ok, _ := l.AllowNAt("u", t0, 10); !ok {
+		t.Fatal("the last 10 refused")
+	}
+	if ok, _ := l.AllowNAt("u", t0, 1); ok {
+		t.Fatal("allowed past an empty bucket")
+	}
+	// A cost above the burst is clamped, so it passes once the bucket is full.
+	if ok, _ := l.AllowNAt("v", t0, 1000); !ok {
+		t.Fatal("cost above the burst never passes")
+	}
+	if ok, _ := l.AllowNAt("v", t0.Add(29*time.Second), 1); !ok {
+		t.Fatal("a token did not come back after the clamped event")
+	}
+}

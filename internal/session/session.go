@@ -11,7 +11,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
@@ -97,9 +99,30 @@ func (d *DB) Delete(ctx context.Context, token string) error {
 	return err
 }
 
+// truncate cuts s to at most n bytes on a character boundary, dropping
+// invalid UTF-8 (user agents are client input; Postgres refuses bad text).
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "")
 	if len(s) <= n {
 		return s
 	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
 	return s[:n]
+}
+
+type ctxKey struct{}
+
+// NewContext returns ctx carrying the token hash of the session that
+// authenticated the request, so that what outlives the request (a
+// WebSocket) can be closed when that session is revoked.
+func NewContext(ctx context.Context, tokenHash string) context.Context {
+	return context.WithValue(ctx, ctxKey{}, tokenHash)
+}
+
+// FromContext returns the token hash NewContext stored, or "".
+func FromContext(ctx context.Context) string {
+	h, _ := ctx.Value(ctxKey{}).(string)
+	return h
 }

@@ -62,7 +62,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 			heading = "Not allowed"
 		}
 		if status >= 500 {
-			u.log.Warn("page unavailable", "path", r.URL.Path, "err", err)
+			u.log.Warn("page unavailable", "route", r.Pattern, "err", err)
 		}
 		u.renderError(w, r, v, status, heading, e.Message)
 		return
@@ -70,7 +70,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the browser went away
 	}
-	u.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	u.log.Error("page failed", "method", r.Method, "route", r.Pattern, "err", err)
 	u.renderError(w, r, v, http.StatusInternalServerError, "Something went wrong",
 		"That didn't work, and it's not your fault. Try again in a moment.")
 }

@@ -93,6 +93,8 @@ func TestLocalPath(t *testing.T) {
 	for in, want := range map[string]string{
 		"/rooms/1": "/rooms/1", "": "/", "https://evil.example/": "/", "//evil.example": "/",
 		"/\\evil.example": "/", "rooms": "/", "/a\r\nb": "/",
+		"/\t/evil.example": "/", "/\v/evil.example": "/", "/ /evil.example": "/", "/\u00a0/evil": "/",
+		"/rooms/1/@5?x=1#m": "/rooms/1/@5?x=1#m", "/search?q=a%20b": "/search?q=a%20b",
 	} {
 		if got := localPath(in); got != want {
 			t.Errorf("localPath(%q) = %q, want %q", in, got, want)

@@ -9,7 +9,7 @@ import (
 // joinShow is the sign-up form behind an account's join link.
 func (u *UI) joinShow(w http.ResponseWriter, r *http.Request, v *visit) error {
 	code := r.PathValue("code")
-	acct, ok, err := u.core.JoinCodeValid(r.Context(), code)
+	acct, ok, err := u.core.JoinCodeValid(r.Context(), code, u.client(r))
 	if err != nil {
 		return err
 	}

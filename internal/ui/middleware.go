@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
@@ -111,9 +112,16 @@ func (u *UI) toSignIn(w http.ResponseWriter, r *http.Request) {
 }
 
 // localPath accepts a return_to only when it is a path on this site.
+// Browsers drop tabs and newlines from URLs and read "\\" as "/", so any of
+// them, or any other control or space character, could turn "/\t/evil" into
+// "//evil": such values are refused outright, and what is left must parse
+// as a bare path.
 func localPath(p string) string {
-	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") ||
-		strings.ContainsAny(p, "\r\n\\") {
+	if p == "" || !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") ||
+		strings.ContainsFunc(p, func(r rune) bool { return r == '\\' || unicode.IsControl(r) || unicode.IsSpace(r) }) {
+		return "/"
+	}
+	if u, err := url.Parse(p); err != nil || u.Scheme != "" || u.Host != "" || u.User != nil {
 		return "/"
 	}
 	return p
@@ -121,12 +129,7 @@ func localPath(p string) string {
 
 func (u *UI) client(r *http.Request) campfire.Client { return web.ClientFrom(r) }
 
-func (u *UI) secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return u.trustProxy && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
+func (u *UI) secure(r *http.Request) bool { return u.api.Secure(r) }
 
 // parseForm reads a posted form, turning an oversized body into a clear
 // error rather than a truncated form.

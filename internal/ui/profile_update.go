@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/campfire-go/campfire/internal/campfire"
+	"github.com/campfire-go/campfire/internal/session"
 )
 
 // profileUpdate saves my profile; a blank password leaves it unchanged.
@@ -13,7 +14,7 @@ func (u *UI) profileUpdate(w http.ResponseWriter, r *http.Request, v *visit) err
 	}
 	f := r.PostForm
 	name, bio, email, password := f.Get("name"), f.Get("bio"), f.Get("email"), f.Get("password")
-	p := campfire.ProfileUpdate{Name: &name, Bio: &bio, Email: &email}
+	p := campfire.ProfileUpdate{Name: &name, Bio: &bio, Email: &email, CurrentSession: session.FromContext(r.Context())}
 	if password != "" {
 		p.Password = &password
 	}

@@ -33,9 +33,6 @@ type Deps struct {
 	// API's sessions rather than keep their own.
 	API    *web.API
 	Logger *slog.Logger
-	// TrustProxy takes the client IP from X-Forwarded-For and the scheme
-	// from X-Forwarded-Proto (same setting as the API's).
-	TrustProxy bool
 	// AllowedOrigins are extra origins whose browsers may submit forms,
 	// as for the API (the server's own origin is always allowed).
 	AllowedOrigins []string
@@ -45,11 +42,10 @@ type Deps struct {
 
 // UI serves the pages and assets. Build it with New.
 type UI struct {
-	core       *campfire.Core
-	api        *web.API
-	log        *slog.Logger
-	trustProxy bool
-	now        func() time.Time
+	core *campfire.Core
+	api  *web.API
+	log  *slog.Logger
+	now  func() time.Time
 
 	assets    *assets
 	pages     *pages
@@ -68,7 +64,7 @@ func New(d Deps) *UI {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	u := &UI{core: d.Core, api: d.API, log: d.Logger, trustProxy: d.TrustProxy, now: d.Now}
+	u := &UI{core: d.Core, api: d.API, log: d.Logger, now: d.Now}
 	var err error
 	if u.assets, err = sharedAssets(); err != nil {
 		panic("ui: " + err.Error())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/session"
 )
 
 // SessionCookie is the cookie that carries a browser's session token.
@@ -71,7 +72,8 @@ func (a *API) Authenticate(r *http.Request) (*http.Request, error) {
 	if info := infoFrom(ctx); info != nil {
 		info.userID = u.ID
 	}
-	return r.WithContext(context.WithValue(ctx, authKey, u)), nil
+	ctx = session.NewContext(context.WithValue(ctx, authKey, u), session.Hash(token))
+	return r.WithContext(ctx), nil
 }
 
 // RequireUser is middleware for handlers that need a signed-in user; a
@@ -93,7 +95,7 @@ func (a *API) SetSessionCookie(w http.ResponseWriter, r *http.Request, token str
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/",
 		MaxAge: int(sessionCookieAge.Seconds()), Expires: time.Now().Add(sessionCookieAge),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secure(r),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.Secure(r),
 	})
 }
 
@@ -101,7 +103,7 @@ func (a *API) SetSessionCookie(w http.ResponseWriter, r *http.Request, token str
 func (a *API) ClearSessionCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, Expires: time.Unix(0, 0),
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.secure(r),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.Secure(r),
 	})
 }
 

@@ -16,7 +16,7 @@ func (a *API) banCreate(w http.ResponseWriter, r *http.Request, u chat.User) err
 	if err := a.decode(w, r, &req); err != nil {
 		return err
 	}
-	if err := a.core.BanIP(r.Context(), u, req.IP); err != nil {
+	if err := a.core.BanIP(r.Context(), u, req.IP, ClientFrom(r)); err != nil {
 		return err
 	}
 	return noContent(w)

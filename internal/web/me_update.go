@@ -5,6 +5,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/wire"
 )
 
@@ -24,6 +25,7 @@ func (a *API) meUpdate(w http.ResponseWriter, r *http.Request, u chat.User) erro
 	}
 	nu, err := a.core.UpdateProfile(r.Context(), u, campfire.ProfileUpdate{
 		Name: req.Name, Bio: req.Bio, Email: req.Email, Password: req.Password,
+		CurrentSession: session.FromContext(r.Context()),
 	})
 	if err != nil {
 		return err

@@ -191,7 +191,9 @@ func peerIP(remoteAddr string) string {
 
 // secure reports whether the browser reached us over TLS, directly or
 // through a trusted proxy.
-func (a *API) secure(r *http.Request) bool {
+// Secure reports whether the browser reached us over TLS (directly, or
+// through a trusted proxy's last hop), so cookies should be Secure.
+func (a *API) Secure(r *http.Request) bool {
 	if r.TLS != nil {
 		return true
 	}

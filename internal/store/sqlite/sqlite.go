@@ -97,9 +97,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("sqlite: create database directory: %w", err)
 	}
+	// The file holds every message and password hash: readable by the
+	// server's user only. SQLite gives the -wal and -shm files the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: creating %s: %w", path, err)
+	}
+	f.Close()
 
 	s := &Store{path: path, opts: opts}
-	var err error
 	s.wdb, err = sql.Open("sqlite", dsn(path, opts, "_pragma=cache_size(-64000)"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open writer: %w", err)
