@@ -2,6 +2,7 @@ package campfire
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 	"unicode"
@@ -47,6 +48,9 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 		Body: body, BodyHTML: html, Mentions: mentions,
 		SkipUnread: c.online(ctx, roomID), CreatedAt: c.now().UTC(),
 	})
+	if errors.Is(err, chat.ErrForbidden) {
+		return chat.Message{}, false, chat.Forbidden("your account is deactivated")
+	}
 	if err != nil {
 		return chat.Message{}, false, notFoundAs(err, "room")
 	}

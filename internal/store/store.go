@@ -169,7 +169,8 @@ type Messages interface {
 	// involvement is not invisible and who is not in SkipUnread. A second
 	// call with the same (creator, room, ClientMessageID) stores nothing and
 	// returns the original with created=false. newlyUnread lists the users
-	// whose unread marker went from clear to set.
+	// whose unread marker went from clear to set. A creator who is not
+	// active gets an error matching chat.ErrForbidden.
 	CreateMessage(ctx context.Context, m NewMessage) (msg chat.Message, created bool, newlyUnread []int64, err error)
 	// Message returns a message with its creator, mentions and boosts.
 	Message(ctx context.Context, id int64) (chat.Message, error)

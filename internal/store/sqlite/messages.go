@@ -88,6 +88,11 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 		if err != nil {
 			return result{}, fmt.Errorf("creator %d: %w", nm.CreatorID, err)
 		}
+		if !creator.Active() {
+			// Checked in the writer, after any deactivation committed
+			// before it: a socket that outlived its user cannot post.
+			return result{}, fmt.Errorf("creator %d is %s: %w", nm.CreatorID, creator.Status, chat.ErrForbidden)
+		}
 		seq, err := t.nextSeq(nm.RoomID)
 		if err != nil {
 			return result{}, fmt.Errorf("room %d: %w", nm.RoomID, err)

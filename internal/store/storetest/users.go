@@ -341,6 +341,9 @@ func testDeactivateUser(t *testing.T, s store.Store) {
 	if _, err := s.Message(ctx(t), m.ID); err != nil {
 		t.Fatalf("direct message gone: %v", err)
 	}
+	// Still a member of the direct room, but no longer able to post in it.
+	_, _, _, err = s.CreateMessage(ctx(t), store.NewMessage{RoomID: direct.ID, CreatorID: bob.ID, Body: "from beyond", BodyHTML: "from beyond"})
+	wantErr(t, err, chat.ErrForbidden, "post by a banned user")
 	for _, r := range []chat.Room{w.allTalk, closed} {
 		_, err := s.RoomForUser(ctx(t), r.ID, bob.ID)
 		wantErr(t, err, chat.ErrNotFound, "shared room after ban")
