@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"bufio"
+	"encoding/binary"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -75,8 +76,9 @@ func writeError(w http.ResponseWriter, status int, code, message string) {
 	json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": code, "message": message}})
 }
 
-// writeBufferPool lends gorilla its per-message write buffer only while a
-// message is being written, so an idle socket holds none.
+// writeBufferPool would lend gorilla a write buffer only while it writes a
+// data message. It never does (the writer frames its own, see writeText),
+// so with the pool set no socket ever holds a gorilla write buffer.
 var writeBufferPool = &sync.Pool{}
 
 func newUpgrader(h *Hub) websocket.Upgrader {
@@ -114,18 +116,24 @@ func (w *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return w.bc, brw, nil
 }
 
-// batchConn lets the writer turn many WebSocket frames into one write:
-// while batching, gorilla's frame writes are appended to a buffer that the
-// writer then flushes. Every write to the network goes through mu, so a
-// control frame the reader sends (a pong, a close reply) lands between two
-// whole frames, never inside one. Write deadlines are the batchConn's own:
-// gorilla's are ignored.
+// batchConn is the socket under gorilla. The writer frames its text
+// messages itself (writeText), many to a write; gorilla writes only control
+// frames (pings, pongs, close), each in one Write. Every write to the
+// network holds mu, so a control frame lands between two whole frames,
+// never inside one.
+//
+// Errors are sticky: after a failed write the stream may end inside a
+// frame, so nothing more is written; after a close frame, no data frame
+// follows. Write deadlines are the batchConn's own (gorilla's are
+// ignored): a write gets between half and all of the timeout, so the
+// deadline is reset only every half timeout, not before every write.
 type batchConn struct {
 	net.Conn
 	mu       sync.Mutex
-	batching bool
-	buf      []byte
+	err      error        // sticky write error (mu)
+	deadline time.Time    // write deadline in force (mu)
 	timeout  atomic.Int64 // time.Duration of one write
+	reset    atomic.Bool  // the timeout changed: set the deadline anew
 }
 
 // flushAt is when a batch is written out before it grows further.
@@ -133,56 +141,100 @@ const flushAt = 64 << 10
 
 var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, flushAt+4096); return &b }}
 
+// closeFrameByte starts a close frame (FIN, opcode 8).
+const closeFrameByte = 0x80 | websocket.CloseMessage
+
+// Write is gorilla's: one whole control frame per call.
 func (b *batchConn) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.batching {
-		b.buf = append(b.buf, p...)
-		return len(p), nil
+	if b.err != nil {
+		return 0, b.err
 	}
-	return b.writeLocked(p)
+	n, err := b.writeLocked(p)
+	if err == nil && len(p) > 0 && p[0] == closeFrameByte {
+		b.err = websocket.ErrCloseSent
+	}
+	return n, err
 }
 
 func (b *batchConn) writeLocked(p []byte) (int, error) {
-	b.Conn.SetWriteDeadline(time.Now().Add(time.Duration(b.timeout.Load())))
-	return b.Conn.Write(p)
+	b.setDeadline()
+	n, err := b.Conn.Write(p)
+	if err != nil {
+		b.err = err
+	}
+	return n, err
+}
+
+// setDeadline gives the write ahead at least half the timeout. mu is held.
+func (b *batchConn) setDeadline() {
+	for {
+		forced := b.reset.Swap(false)
+		timeout := time.Duration(b.timeout.Load())
+		now := time.Now()
+		if !forced && b.deadline.Sub(now) >= timeout/2 {
+			return
+		}
+		b.deadline = now.Add(timeout)
+		b.Conn.SetWriteDeadline(b.deadline)
+		if !b.reset.Load() {
+			return // else hurry raced with us: take its timeout
+		}
+	}
 }
 
 func (b *batchConn) SetWriteDeadline(time.Time) error { return nil }
 
-// batch runs write, which writes frames through gorilla, collecting them
-// into writes of about flushAt bytes.
-func (b *batchConn) batch(frames [][]byte, write func([]byte) error) error {
+// hurry bounds the write in progress, and later ones, to d from now.
+func (b *batchConn) hurry(d time.Duration) {
+	b.timeout.Store(int64(d))
+	b.reset.Store(true)
+	b.Conn.SetWriteDeadline(time.Now().Add(d))
+}
+
+// writeText sends each frame as one text message (FIN set, unmasked, as a
+// server sends), copying headers and frames into writes of about flushAt
+// bytes: one write for a typical batch.
+func (b *batchConn) writeText(frames [][]byte) error {
 	bp := batchPool.Get().(*[]byte)
+	buf := (*bp)[:0]
 	b.mu.Lock()
-	b.batching, b.buf = true, (*bp)[:0]
-	b.mu.Unlock()
-	var err error
+	err := b.err
 	for _, f := range frames {
-		if err = write(f); err != nil {
-			break
-		}
-		b.mu.Lock()
-		if len(b.buf) >= flushAt {
-			_, err = b.writeLocked(b.buf)
-			b.buf = b.buf[:0]
-		}
-		b.mu.Unlock()
 		if err != nil {
 			break
 		}
+		buf = appendTextHeader(buf, len(f))
+		buf = append(buf, f...)
+		if len(buf) >= flushAt {
+			_, err = b.writeLocked(buf)
+			buf = buf[:0]
+		}
 	}
-	b.mu.Lock()
-	if err == nil && len(b.buf) > 0 {
-		_, err = b.writeLocked(b.buf)
+	if err == nil && len(buf) > 0 {
+		_, err = b.writeLocked(buf)
 	}
-	*bp = b.buf[:0]
-	b.batching, b.buf = false, nil
 	b.mu.Unlock()
-	if cap(*bp) <= 4*flushAt {
+	if cap(buf) <= 4*flushAt {
+		*bp = buf[:0]
 		batchPool.Put(bp)
 	}
 	return err
+}
+
+// appendTextHeader appends the header of an unmasked final text frame with
+// an n-byte payload (RFC 6455, section 5.2).
+func appendTextHeader(buf []byte, n int) []byte {
+	const text = 0x80 | websocket.TextMessage
+	switch {
+	case n <= 125:
+		return append(buf, text, byte(n))
+	case n <= 0xffff:
+		return append(buf, text, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(buf, text, 127), uint64(n))
+	}
 }
 
 // wsTransport is the production transport.
@@ -193,9 +245,7 @@ type wsTransport struct {
 	grace        time.Duration
 }
 
-func (t *wsTransport) writeFrames(frames [][]byte) error {
-	return t.bc.batch(frames, func(f []byte) error { return t.ws.WriteMessage(websocket.TextMessage, f) })
-}
+func (t *wsTransport) writeFrames(frames [][]byte) error { return t.bc.writeText(frames) }
 
 func (t *wsTransport) ping() error {
 	return t.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(t.writeTimeout))
@@ -205,9 +255,6 @@ func (t *wsTransport) closeFrame(code int, reason string) error {
 	return t.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(t.grace))
 }
 
-func (t *wsTransport) hurry(d time.Duration) {
-	t.bc.timeout.Store(int64(d))
-	t.bc.Conn.SetWriteDeadline(time.Now().Add(d))
-}
+func (t *wsTransport) hurry(d time.Duration) { t.bc.hurry(d) }
 
 func (t *wsTransport) close() error { return t.bc.Conn.Close() }

@@ -1,25 +1,20 @@
 package ui_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+
+	"github.com/campfire-go/campfire/internal/testbin"
 )
 
 // The browser tests drive the real binary (built from cmd/campfire, or
@@ -46,162 +41,29 @@ func chromiumPath(t *testing.T) string {
 	return path
 }
 
-// buildCampfire compiles cmd/campfire once per test run.
-var buildCampfire = sync.OnceValues(func() (string, error) {
-	if bin := os.Getenv("CAMPFIRE_BIN"); bin != "" {
-		return bin, nil
-	}
-	dir, err := os.MkdirTemp("", "campfire-ui-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "campfire")
-	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/campfire").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/campfire: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // server is the campfire binary serving a temporary directory.
 type server struct {
-	t      *testing.T
-	dir    string
-	port   int
-	base   string
-	cmd    *exec.Cmd
-	done   chan error
-	stderr *lockedBuf
-}
-
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	*testbin.Server
+	t *testing.T
 }
 
 func startServer(t *testing.T) *server {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	s := &server{t: t, dir: t.TempDir(), port: port, base: fmt.Sprintf("http://127.0.0.1:%d", port), stderr: &lockedBuf{}}
-	s.start()
-	t.Cleanup(func() {
-		if s.cmd != nil && s.cmd.ProcessState == nil {
-			_ = s.cmd.Process.Kill()
-			<-s.done
-		}
-		if t.Failed() {
-			t.Logf("server log (last 8 KB):\n%s", tail(s.stderr.String(), 8<<10))
-		}
-	})
-	return s
+	return &server{Server: testbin.Start(t, t.TempDir(), "LOG_LEVEL=warn"), t: t}
 }
 
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
+// bind makes the server's failures report to a subtest.
+func (s *server) bind(t *testing.T) {
+	s.t = t
+	s.Server.Bind(t)
 }
 
-// start runs the binary and waits until /up answers.
-func (s *server) start() {
-	t := s.t
-	t.Helper()
-	bin, err := buildCampfire()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.done = make(chan error, 1)
-	s.cmd = exec.Command(bin, "serve")
-	s.cmd.Dir = s.dir
-	s.cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", s.port), "BIND=127.0.0.1", "BCRYPT_COST=4",
-		"DATABASE_URL=sqlite://data/campfire.db", "STORAGE_PATH=data", "LOG_LEVEL=warn")
-	s.cmd.Stderr = s.stderr
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	cmd := s.cmd
-	go func() { s.done <- cmd.Wait() }()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if resp, err := http.Get(s.base + "/up"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return
-			}
-		}
-		select {
-		case err := <-s.done:
-			t.Fatalf("campfire exited before serving: %v\n%s", err, s.stderr)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("campfire did not answer /up within 15s\n%s", s.stderr)
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-}
-
-// stop sends SIGTERM and waits for a clean exit.
-func (s *server) stop() {
-	t := s.t
-	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("campfire did not exit within 10s of SIGTERM")
-	}
-}
-
-// api calls the JSON API with a bearer token.
+// api calls the JSON API with a bearer token and fails on an error status.
 func (s *server) api(method, path, token string, body any) map[string]any {
 	s.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, method, s.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(res.Body).Decode(&out)
-	if res.StatusCode >= 300 {
-		s.t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
+	status, out := s.Call(method, path, token, body)
+	if status >= 300 {
+		s.t.Fatalf("%s %s: %d %v", method, path, status, out)
 	}
 	return out
 }
@@ -321,7 +183,7 @@ func (b *tab) run(steps ...chromedp.Action[chromedp.Void]) {
 
 func (b *tab) open(path string) {
 	b.t.Helper()
-	b.run(chromedp.Navigate(b.srv.base + path))
+	b.run(chromedp.Navigate(b.srv.Base + path))
 }
 
 // eval runs JavaScript in the page and decodes its value.

@@ -50,7 +50,7 @@ func TestBrowser(t *testing.T) {
 		for _, b := range tabs {
 			b.t = t
 		}
-		srv.t = t
+		srv.bind(t)
 	}
 
 	step("first run, sign out, sign in, post", func(t *testing.T) {
@@ -311,9 +311,9 @@ func TestBrowser(t *testing.T) {
 	step("server restart: the page reconnects and misses nothing", func(t *testing.T) {
 		bind(t, ada, bea)
 		bea.waitFor(`!document.querySelector("#composer-body").disabled`, 5*time.Second)
-		srv.stop()
+		srv.Stop()
 		bea.waitFor(`!document.querySelector("#offline-notice").hidden && document.querySelector("#composer-body").disabled`, 5*time.Second)
-		srv.start()
+		srv.Start()
 		// Posted as soon as the server is up, likely before the page is back.
 		srv.post(adaToken, 1, "while you were away 1")
 		srv.post(adaToken, 1, "while you were away 2")
