@@ -432,3 +432,26 @@ func TestCheckSafe(t *testing.T) {
 		}
 	}
 }
+
+// Bodies built to hit goldmark's quadratic delimiter matching are shown as
+// plain text instead of taking seconds; fenced code does not count.
+func TestPathologicalBodiesArePlain(t *testing.T) {
+	r := New()
+	for _, p := range []string{"*a_", "[a](", "> - ", "~~a"} {
+		body := strings.Repeat(p, 64<<10/len(p))
+		got, _ := r.Render(body, nil)
+		if !strings.HasPrefix(got, "<p>") || strings.Contains(got, "<em>") || strings.Contains(got, "<blockquote>") {
+			t.Errorf("%q×%d rendered as markup: %.80s", p, len(body)/len(p), got)
+		}
+		if strings.Contains(got, "<script") {
+			t.Fatal("plain text not escaped")
+		}
+	}
+	code := "```\n" + strings.Repeat("p->next = *q[i];\n", 1000) + "```\n**after**"
+	if got, _ := r.Render(code, nil); !strings.Contains(got, "<pre><code>") || !strings.Contains(got, "<strong>after</strong>") {
+		t.Errorf("a long code paste lost its formatting: %.120s", got)
+	}
+	if got, _ := r.Render("<b>x</b>\n"+strings.Repeat("*", 3000), nil); !strings.HasPrefix(got, "<p>&lt;b&gt;x&lt;/b&gt;<br>") {
+		t.Errorf("plain fallback: %.80s", got)
+	}
+}
