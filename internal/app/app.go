@@ -91,6 +91,7 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, er
 	g.core.SetPresence(g.presence)
 	g.hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID},
 		g.core, g.broker, g.presence, log)
+	g.core.SetLocalControl(g.hub.Handle)
 	registerHubMetrics(m, g.hub)
 
 	mux := http.NewServeMux()

@@ -141,7 +141,7 @@ func (c *Core) SignOut(ctx context.Context, token string) error {
 // closeSessions tells every hub to close the sockets of revoked sessions.
 func (c *Core) closeSessions(ctx context.Context, hashes ...string) {
 	if len(hashes) > 0 {
-		c.publish(ctx, broker.Event{Type: broker.ControlCloseSession, Sessions: hashes})
+		c.control(ctx, broker.Event{Type: broker.ControlCloseSession, Sessions: hashes})
 	}
 }
 

@@ -97,7 +97,8 @@ type Core struct {
 	banned atomic.Pointer[map[string]struct{}]
 	banMu  sync.Mutex // serialises refreshes of banned
 
-	webhooks chan webhookJob
+	webhooks     chan webhookJob
+	localControl func(broker.Event)
 	// dummyHash makes a sign-in for an unknown email cost as much as one
 	// with a wrong password, so timing does not reveal who has an account.
 	dummyHash []byte
@@ -157,6 +158,20 @@ func (c *Core) Run(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// SetLocalControl gives the Core this instance's hub: revocations (control
+// events) are applied to local sockets at once, besides being published for
+// the other instances. The broker is at-most-once, and a revocation must not
+// be the event a full queue drops. Applying one twice is harmless.
+func (c *Core) SetLocalControl(handle func(broker.Event)) { c.localControl = handle }
+
+// control applies a revocation locally and publishes it.
+func (c *Core) control(ctx context.Context, e broker.Event) {
+	if c.localControl != nil {
+		c.localControl(e)
+	}
+	c.publish(ctx, e)
 }
 
 // publish sends an event after its transaction committed. The broker is

@@ -169,7 +169,7 @@ func (c *Core) UpdateRoom(ctx context.Context, u chat.User, roomID int64, in Roo
 	c.announceRoom(ctx, r, wire.TypeRoomUpdated, added)
 	if len(removed) > 0 {
 		c.publishToUsers(ctx, wire.TypeRoomDeleted, removed, wire.RoomIDFrame(wire.TypeRoomDeleted, r.ID))
-		c.publish(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: r.ID, UserIDs: removed})
+		c.control(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: r.ID, UserIDs: removed})
 	}
 	v2, err := c.store.RoomForUser(ctx, roomID, u.ID)
 	if errors.Is(err, chat.ErrNotFound) {
@@ -193,7 +193,7 @@ func (c *Core) DeleteRoom(ctx context.Context, u chat.User, roomID int64) error 
 		return notFoundAs(err, "room")
 	}
 	c.publishToUsers(ctx, wire.TypeRoomDeleted, members, wire.RoomIDFrame(wire.TypeRoomDeleted, roomID))
-	c.publish(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: roomID, UserIDs: members})
+	c.control(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: roomID, UserIDs: members})
 	return nil
 }
 

@@ -165,9 +165,9 @@ func (c *Core) deactivate(ctx context.Context, admin chat.User, id int64, status
 	if err != nil {
 		return notFoundAs(err, "user")
 	}
-	c.publish(ctx, broker.Event{Type: broker.ControlCloseUser, UserIDs: []int64{id}})
+	c.control(ctx, broker.Event{Type: broker.ControlCloseUser, UserIDs: []int64{id}})
 	for _, roomID := range left {
-		c.publish(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: roomID, UserIDs: []int64{id}})
+		c.control(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: roomID, UserIDs: []int64{id}})
 	}
 	c.log.Info("user deactivated", "user", id, "status", status, "by", admin.ID)
 	return nil

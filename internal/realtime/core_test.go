@@ -50,6 +50,7 @@ func newCoreEnv(t *testing.T, people int) *coreEnv {
 		campfire.Options{BcryptCost: 4, PostBurst: 1_000_000, PostPer: time.Second}, logger)
 	core.SetPresence(p)
 	hub := New(fastPosts, core, b, p, logger)
+	core.SetLocalControl(hub.Handle) // as internal/app wires it
 	var wg sync.WaitGroup
 	wg.Go(func() { b.Run(ctx) })
 	wg.Go(func() { core.Run(ctx) })

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -185,5 +186,42 @@ func TestWebhookRedirectNotFollowed(t *testing.T) {
 	}
 	if redirected.Load() != 0 {
 		t.Fatal("the webhook's redirect was followed")
+	}
+}
+
+// Revocations reach this instance's hub before the request is answered,
+// not only through the at-most-once broker (whose queue may be full).
+func TestRevocationsAreAppliedLocallyFirst(t *testing.T) {
+	s := newServer(t)
+	var mu sync.Mutex
+	var local []broker.Event
+	s.Core.SetLocalControl(func(e broker.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		local = append(local, e)
+	})
+	token, bea := s.Join(t, "Bea")
+	room := createRoom(t, s, s.AdminToken, "Secret", "closed", bea.ID)
+	types := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		var out []string
+		for _, e := range local {
+			out = append(out, e.Type)
+		}
+		return out
+	}
+
+	s.Must(t, http.StatusOK, "PATCH", roomPath(room.ID), map[string]any{"user_ids": []int64{}}, s.AdminToken)
+	if got := types(); len(got) != 1 || got[0] != broker.ControlLeaveRoom {
+		t.Fatalf("after removing a member, local control events = %v", got)
+	}
+	s.Must(t, http.StatusNoContent, "DELETE", "/api/v1/session", nil, token)
+	if got := types(); len(got) != 2 || got[1] != broker.ControlCloseSession {
+		t.Fatalf("after signing out, local control events = %v", got)
+	}
+	s.Must(t, http.StatusNoContent, "DELETE", fmt.Sprintf("/api/v1/users/%d", bea.ID), nil, s.AdminToken)
+	if got := types(); len(got) < 3 || got[2] != broker.ControlCloseUser {
+		t.Fatalf("after deactivating, local control events = %v", got)
 	}
 }
