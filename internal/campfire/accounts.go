@@ -131,17 +131,25 @@ func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (s
 
 // SignOut revokes a token and closes the sockets opened with it.
 func (c *Core) SignOut(ctx context.Context, token string) error {
+	s, _, err := c.sessions.Lookup(ctx, token, "", "")
+	if errors.Is(err, chat.ErrNotFound) {
+		return nil // signed out already
+	}
+	if err != nil {
+		return err
+	}
 	if err := c.sessions.Delete(ctx, token); err != nil {
 		return err
 	}
-	c.closeSessions(ctx, session.Hash(token))
+	c.closeSessions(ctx, s.UserID, session.Hash(token))
 	return nil
 }
 
-// closeSessions tells every hub to close the sockets of revoked sessions.
-func (c *Core) closeSessions(ctx context.Context, hashes ...string) {
+// closeSessions tells every hub to close userID's sockets that were opened
+// with the revoked sessions.
+func (c *Core) closeSessions(ctx context.Context, userID int64, hashes ...string) {
 	if len(hashes) > 0 {
-		c.control(ctx, broker.Event{Type: broker.ControlCloseSession, Sessions: hashes})
+		c.control(ctx, broker.Event{Type: broker.ControlCloseSession, UserIDs: []int64{userID}, Sessions: hashes})
 	}
 }
 

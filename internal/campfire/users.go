@@ -106,7 +106,7 @@ func (c *Core) revokeSessions(ctx context.Context, userID int64, keep string) er
 		}
 		closed = append(closed, s.TokenHash)
 	}
-	c.closeSessions(ctx, closed...)
+	c.closeSessions(ctx, userID, closed...)
 	return nil
 }
 

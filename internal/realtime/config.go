@@ -17,6 +17,9 @@ type Config struct {
 	QueueSize int
 	// MaxSubscriptions bounds the rooms one socket subscribes to.
 	MaxSubscriptions int
+	// MaxConnsPerUser bounds one account's sockets on an instance (tabs ×
+	// devices); past it the upgrade is refused with 429.
+	MaxConnsPerUser int
 	// ReadLimit is the largest client frame accepted (the contract's 64 KiB).
 	// Frames up to 4×ReadLimit are read, discarded and answered with an
 	// error; larger ones close the socket with 1009.
@@ -27,6 +30,12 @@ type Config struct {
 	// PongWait is how long past a ping interval the server waits for any
 	// frame (a pong included) before it drops the socket.
 	PongWait time.Duration
+	// FlushInterval is the least time between two writes to one socket
+	// (0: write as soon as something is queued). A socket that was idle is
+	// written to at once; under a stream of events the frames that arrive
+	// within the interval share one write, trading up to FlushInterval of
+	// latency for fewer system calls.
+	FlushInterval time.Duration
 	// WriteTimeout bounds one flush of a socket's queue.
 	WriteTimeout time.Duration
 	// CloseGrace is how long a closing socket may take to flush its close
@@ -66,9 +75,11 @@ type Config struct {
 var DefaultConfig = Config{
 	QueueSize:        256,
 	MaxSubscriptions: 64,
+	MaxConnsPerUser:  32,
 	ReadLimit:        64 << 10,
 	PingInterval:     25 * time.Second,
 	PongWait:         20 * time.Second,
+	FlushInterval:    20 * time.Millisecond,
 	WriteTimeout:     10 * time.Second,
 	CloseGrace:       time.Second,
 	HeartbeatTTL:     60 * time.Second,
@@ -106,11 +117,15 @@ func (c Config) withDefaults() Config {
 	}
 	set(&c.QueueSize, d.QueueSize)
 	set(&c.MaxSubscriptions, d.MaxSubscriptions)
+	set(&c.MaxConnsPerUser, d.MaxConnsPerUser)
 	if c.ReadLimit <= 0 {
 		c.ReadLimit = d.ReadLimit
 	}
 	setD(&c.PingInterval, d.PingInterval)
 	setD(&c.PongWait, d.PongWait)
+	if c.FlushInterval == 0 {
+		c.FlushInterval = d.FlushInterval
+	}
 	setD(&c.WriteTimeout, d.WriteTimeout)
 	setD(&c.CloseGrace, d.CloseGrace)
 	setD(&c.HeartbeatTTL, d.HeartbeatTTL)

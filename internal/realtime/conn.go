@@ -36,8 +36,11 @@ type conn struct {
 	hub  *Hub
 	id   string // unique per socket (presence records)
 	user chat.User
-	t    transport
-	ws   *websocket.Conn // nil for benchmark sockets, which have no reader
+	// session is the token hash of the session that opened the socket
+	// (closed when that session is revoked); "" for test sockets.
+	session string
+	t       transport
+	ws      *websocket.Conn // nil for benchmark sockets, which have no reader
 
 	// The send queue: a slice of shared frames, bounded by QueueSize. It is
 	// nil while idle, so an idle socket holds no queue memory.
@@ -47,6 +50,7 @@ type conn struct {
 	closing bool
 
 	wake       chan struct{} // a frame was queued or a ping is due (capacity 1)
+	woken      atomic.Bool   // a wake-up was sent that the writer has not acted on
 	pingDue    atomic.Bool
 	drained    chan struct{} // the writer flushed (capacity 1), for replays
 	done       chan struct{} // closed by stop
@@ -106,8 +110,13 @@ func (c *conn) push(frame []byte) {
 	c.signal()
 }
 
-// signal wakes the writer.
+// signal wakes the writer. Only the first signal after the writer last
+// took its queue sends: the frames pushed after it are in the queue the
+// writer has yet to take, so they need no wake-up of their own.
 func (c *conn) signal() {
+	if !c.woken.CompareAndSwap(false, true) {
+		return
+	}
 	select {
 	case c.wake <- struct{}{}:
 	default:
@@ -128,10 +137,7 @@ func (c *conn) pushWait(frame []byte) bool {
 		if len(c.q) < c.hub.cfg.QueueSize/2 {
 			c.q = append(c.q, frame)
 			c.qmu.Unlock()
-			select {
-			case c.wake <- struct{}{}:
-			default:
-			}
+			c.signal()
 			return true
 		}
 		c.qmu.Unlock()
@@ -185,6 +191,9 @@ func (c *conn) kill() {
 // sweep (pingDue), so an idle socket holds no timer of its own.
 func (c *conn) writeLoop() {
 	defer c.hub.conns.Done()
+	every := c.hub.cfg.FlushInterval
+	var last time.Time  // the last flush, with FlushInterval
+	var nap *time.Timer // made when first needed: idle sockets hold none
 	for {
 		select {
 		case <-c.done:
@@ -197,6 +206,24 @@ func (c *conn) writeLoop() {
 			c.finish()
 			return
 		case <-c.wake:
+			if every > 0 {
+				// Written to within the interval: let the frames that
+				// follow join this write, unless a backlog is already
+				// there to write (a replay, a slow client).
+				if d := every - time.Since(last); d > 0 && !c.backlogged() {
+					if nap == nil {
+						nap = time.NewTimer(d)
+					} else {
+						nap.Reset(d)
+					}
+					select {
+					case <-nap.C:
+					case <-c.done:
+						nap.Stop()
+					}
+				}
+				last = time.Now()
+			}
 			err := c.flush()
 			if err == nil && c.pingDue.Swap(false) {
 				err = c.t.ping()
@@ -208,8 +235,19 @@ func (c *conn) writeLoop() {
 	}
 }
 
+// backlogged reports whether a quarter of the queue is in use.
+func (c *conn) backlogged() bool {
+	c.qmu.Lock()
+	defer c.qmu.Unlock()
+	return len(c.q) >= c.hub.cfg.QueueSize/4
+}
+
 // flush writes everything queued in one go.
 func (c *conn) flush() error {
+	// From here on, a push must wake the writer again: what it queues may
+	// miss the queue taken below. (Cleared before the take, so a frame is
+	// never left without a wake-up; at worst one comes with nothing new.)
+	c.woken.Store(false)
 	c.qmu.Lock()
 	frames := c.q
 	c.q, c.spare = c.spare, nil

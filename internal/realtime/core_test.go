@@ -56,12 +56,14 @@ func newCoreEnv(t *testing.T, people int) *coreEnv {
 	wg.Go(func() { core.Run(ctx) })
 	wg.Go(func() { hub.Run(ctx) })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, err := core.Authenticate(r.Context(), strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "), campfire.Client{})
+		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		u, err := core.Authenticate(r.Context(), token, campfire.Client{})
 		if err != nil {
 			http.Error(w, "who?", http.StatusUnauthorized)
 			return
 		}
-		hub.ServeCable(w, r, u)
+		// As internal/web does: the socket remembers its session.
+		hub.ServeCable(w, r.WithContext(session.NewContext(r.Context(), session.Hash(token))), u)
 	}))
 	t.Cleanup(func() {
 		srv.Close()

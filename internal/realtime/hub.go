@@ -24,6 +24,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -206,6 +207,14 @@ func (h *Hub) Handle(e broker.Event) {
 		for _, id := range e.UserIDs {
 			h.eachUserConn(id, func(c *conn) { c.stop(CloseUnauthorized, "access revoked") })
 		}
+	case e.Type == broker.ControlCloseSession:
+		for _, id := range e.UserIDs {
+			h.eachUserConn(id, func(c *conn) {
+				if c.session != "" && slices.Contains(e.Sessions, c.session) {
+					c.stop(CloseUnauthorized, "signed out")
+				}
+			})
+		}
 	case e.Type == broker.ControlLeaveRoom:
 		for _, id := range e.UserIDs {
 			h.eachUserConn(id, func(c *conn) { c.leave(e.RoomID) })
@@ -292,6 +301,14 @@ func (h *Hub) eachUserConn(userID int64, f func(*conn)) {
 	for c := range s.m[userID] {
 		f(c)
 	}
+}
+
+// userConns counts a user's open sockets on this instance.
+func (h *Hub) userConns(userID int64) int {
+	s := &h.users[uint64(userID)%shards]
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.m[userID])
 }
 
 func (h *Hub) eachConn(f func(*conn)) {

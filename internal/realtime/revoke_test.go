@@ -2,7 +2,10 @@ package realtime
 
 import (
 	"context"
+	"net/http"
 	"testing"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
@@ -47,4 +50,45 @@ func TestRemovedMemberStopsHearingTheRoomAtOnce(t *testing.T) {
 		}
 		return f.Type == wire.TypeMessageCreated && f.RoomID == e.roomID
 	})
+}
+
+// Signing out closes the sockets opened with that session (4001), and only
+// those: the same person's other session keeps its socket.
+func TestSignOutClosesThatSessionsSockets(t *testing.T) {
+	e := newCoreEnv(t, 2)
+	ctx := context.Background()
+	other, _, err := e.core.SignIn(ctx, "u1@example.com", "password1", campfire.Client{IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.tokens = append(e.tokens, other)
+	e.users = append(e.users, e.users[1])
+	signedOut, kept := e.dial(t, 1), e.dial(t, 2)
+	signedOut.subscribe(e.roomID, 0)
+	kept.subscribe(e.roomID, 0)
+
+	if err := e.core.SignOut(ctx, e.tokens[1]); err != nil {
+		t.Fatal(err)
+	}
+	if code := signedOut.closeCode(); code != CloseUnauthorized {
+		t.Fatalf("signed-out socket closed with %d, want %d", code, CloseUnauthorized)
+	}
+	if _, _, err := e.core.PostMessage(ctx, e.users[0], e.roomID, "still here?", ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := kept.messages(e.roomID, 1)[0].msg().Body; got != "still here?" {
+		t.Fatalf("the other session's socket got %q", got)
+	}
+}
+
+// One account cannot open sockets without bound.
+func TestSocketsPerUserAreCapped(t *testing.T) {
+	e := newCoreEnv(t, 1)
+	for range DefaultConfig.MaxConnsPerUser {
+		e.dial(t, 0)
+	}
+	_, res, err := (&websocket.Dialer{HandshakeTimeout: wait}).Dial(e.url, http.Header{"Authorization": {"Bearer " + e.tokens[0]}})
+	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("socket %d: err %v, response %v; want 429", DefaultConfig.MaxConnsPerUser+1, err, res)
+	}
 }
