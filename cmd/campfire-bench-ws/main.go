@@ -37,6 +37,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -101,7 +102,8 @@ func addTargetFlags(fs *flag.FlagSet) *targetOpts {
 type memStats struct {
 	rssKB, anonKB, heapKB, stackKB, goroutines int64
 	gcs                                        int64 // completed GC cycles (real server)
-	gcForced                           bool // heap and stacks are live memory
+	frames, flushes                            int64 // the hub's counters: frames written, writes
+	gcForced                                   bool  // heap and stacks are live memory
 }
 
 type target interface {
@@ -110,6 +112,7 @@ type target interface {
 	mem() memStats
 	rooms(n int) []int64
 	dial(i int) (*websocket.Conn, error)
+	cableRequest(i int) cableRequest
 	poster(room int64, msgs, bots int) poster
 	stop()
 }
@@ -182,6 +185,27 @@ func procCPU(pid int) time.Duration {
 	ut, _ := strconv.ParseInt(f[11], 10, 64)
 	st, _ := strconv.ParseInt(f[12], 10, 64)
 	return time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
+}
+
+// cpuTimes is the machine's "cpu" line of /proc/stat: total and steal
+// ticks (time the hypervisor gave this VM's CPUs to someone else) and idle.
+func cpuTimes() (total, idle, steal int64) {
+	b, _ := os.ReadFile("/proc/stat")
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	for i, v := range f[1:] {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if i < 8 { // user nice system idle iowait irq softirq steal
+			total += n
+		}
+		switch i {
+		case 3:
+			idle = n
+		case 7:
+			steal = n
+		}
+	}
+	return total, idle, steal
 }
 
 func selfCPU() time.Duration {
@@ -269,6 +293,37 @@ func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *webs
 	return conns
 }
 
+// connectRaw opens n lean sockets subscribed to room (concurrency 64).
+func connectRaw(t target, n int, room int64, results []subscriber, msgs int) []*rawSocket {
+	socks := make([]*rawSocket, n)
+	var wg sync.WaitGroup
+	var failed atomic.Pointer[error]
+	sem := make(chan struct{}, 64)
+	for i := range n {
+		if failed.Load() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			s, seq, err := dialRaw(t.cableRequest(i), room)
+			if err != nil {
+				err = fmt.Errorf("socket %d: %w", i, err)
+				failed.CompareAndSwap(nil, &err)
+				return
+			}
+			socks[i] = s
+			results[i].lastSeq, results[i].lat = seq, make([]time.Duration, 0, msgs)
+		})
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		t.stop()
+		log.Fatal(*err)
+	}
+	return socks
+}
+
 // ---- idle ----
 
 func idle(args []string) {
@@ -350,6 +405,8 @@ func fanout(args []string) {
 	rate := fs.Float64("rate", 150, "posts per second (0: closed loop, -inflight posts at a time)")
 	inflight := fs.Int("inflight", 1, "with -rate 0: posts in flight at a time")
 	bots := fs.Int("bots", 0, "real server: bots to post through (0: enough that none passes its burst of 30)")
+	clientKind := fs.String("client", "lean", "subscriber client: lean (raw sockets read with epoll) or gorilla (a goroutine per socket)")
+	loops := fs.Int("client-loops", runtime.GOMAXPROCS(0), "lean client: epoll loops (goroutines)")
 	grace := fs.Duration("grace", 30*time.Second, "after posting, wait at most this long for every delivery")
 	cpuProfile := fs.String("server-cpu-profile", "", "memory server: write a CPU profile of the server, taken mid-run, here")
 	perfOut := fs.String("server-perf", "", "record the server with perf (call graphs) mid-run into this file")
@@ -362,19 +419,35 @@ func fanout(args []string) {
 	room := t.rooms(1)[0]
 	results := make([]subscriber, *subs)
 	var done sync.WaitGroup
-	conns := connect(t, *subs, func(int) int64 { return room }, func(i int, ws *websocket.Conn, seq int64) {
-		r := &results[i]
-		r.ws, r.lastSeq, r.lat = ws, seq, make([]time.Duration, 0, *msgs)
+	var conns []*websocket.Conn
+	var raws []*rawSocket
+	stopLean := make(chan struct{})
+	switch *clientKind {
+	case "gorilla":
+		conns = connect(t, *subs, func(int) int64 { return room }, func(i int, ws *websocket.Conn, seq int64) {
+			r := &results[i]
+			r.ws, r.lastSeq, r.lat = ws, seq, make([]time.Duration, 0, *msgs)
+			done.Add(1)
+			go func() {
+				defer done.Done()
+				r.read(*msgs)
+			}()
+		})
+	case "lean":
+		raws = connectRaw(t, *subs, room, results, *msgs)
 		done.Add(1)
 		go func() {
 			defer done.Done()
-			r.read(*msgs)
+			leanRun(raws, results, *msgs, *loops, stopLean)
 		}()
-	})
+	default:
+		log.Fatalf("unknown -client %q: lean or gorilla", *clientKind)
+	}
 	p := t.poster(room, *msgs, *bots)
 	time.Sleep(2 * time.Second) // presence and subscribed frames settle
 	before := t.mem()
 	cpu0, self0 := procCPU(t.pid()), selfCPU()
+	tot0, idle0, steal0 := cpuTimes()
 
 	start := time.Now()
 	if *cpuProfile != "" {
@@ -462,9 +535,11 @@ func fanout(args []string) {
 				r.ws.NetConn().SetReadDeadline(time.Now())
 			}
 		}
+		close(stopLean)
 		<-finished
 	}
 	cpu1, self1 := procCPU(t.pid()), selfCPU()
+	tot1, idle1, steal1 := cpuTimes()
 	if perfDone != nil {
 		<-perfDone
 	}
@@ -498,10 +573,11 @@ func fanout(args []string) {
 	}
 	elapsed := lastAt.Sub(start)
 	cpuPer := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(max(total, 1)) }
-	fmt.Printf("server=%s subscribers=%d messages=%d post_rate=%s achieved_post_rate=%.0f/s deliveries=%d/%d complete_sockets=%d seq_gaps=%d dups=%d post_errors=%d elapsed=%v deliveries_per_s=%.0f p50=%v p90=%v p99=%v max=%v server_cpu=%.1fµs/delivery (%.0f%% of a core) client_cpu=%.1fµs/delivery server_rss=%dKB->%dKB\n",
+	fmt.Printf("server=%s subscribers=%d messages=%d post_rate=%s achieved_post_rate=%.0f/s deliveries=%d/%d complete_sockets=%d seq_gaps=%d dups=%d post_errors=%d elapsed=%v deliveries_per_s=%.0f p50=%v p90=%v p99=%v max=%v frames_per_write=%.2f server_cpu=%.1fµs/delivery (%.0f%% of a core) client_cpu=%.1fµs/delivery server_gcs=%d machine_idle=%.0f%% steal=%.1f%% server_rss=%dKB->%dKB\n",
 		t.name(), *subs, *msgs, rateString(*rate, *inflight), float64(*msgs)/postDone.Sub(start).Seconds(),
 		total, *subs**msgs, complete, gaps, dups, postErrs.Load(), elapsed.Round(time.Millisecond), float64(total)/elapsed.Seconds(),
-		pct(0.50), pct(0.90), pct(0.99), pct(1), cpuPer(cpu1-cpu0), 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), cpuPer(self1-self0), before.rssKB, after.rssKB)
+		pct(0.50), pct(0.90), pct(0.99), pct(1), float64(after.frames-before.frames)/float64(max(after.flushes-before.flushes, 1)), cpuPer(cpu1-cpu0), 100*(cpu1-cpu0).Seconds()/elapsed.Seconds(), cpuPer(self1-self0), after.gcs-before.gcs,
+		100*float64(idle1-idle0)/float64(max(tot1-tot0, 1)), 100*float64(steal1-steal0)/float64(max(tot1-tot0, 1)), before.rssKB, after.rssKB)
 	if err := firstErr.Load(); err != nil {
 		log.Printf("first post error: %v", *err)
 	}
@@ -515,6 +591,9 @@ func fanout(args []string) {
 	for _, ws := range conns {
 		ws.Close()
 	}
+	for _, s := range raws {
+		s.close()
+	}
 }
 
 func rateString(rate float64, inflight int) string {
@@ -524,9 +603,8 @@ func rateString(rate float64, inflight int) string {
 	return fmt.Sprintf("closed-loop(%d)", inflight)
 }
 
-// read takes frames until msgs bench messages arrived or the socket fails.
-// It is lean (no allocation per frame), so the client disturbs the
-// server's numbers as little as it can.
+// read takes frames with gorilla until msgs bench messages arrived or the
+// socket fails. It allocates nothing per frame.
 func (r *subscriber) read(msgs int) {
 	buf := make([]byte, 8192)
 	for r.got < msgs {
@@ -540,31 +618,35 @@ func (r *subscriber) read(msgs int) {
 			r.err = err
 			return
 		}
-		now := time.Now()
-		data := buf[:n]
-		if !bytes.Contains(data[:min(len(data), 40)], []byte(`"message.created"`)) {
-			continue
-		}
-		seq := intAfter(data, `"seq":`)
-		if r.first == 0 {
-			r.first = seq
-		}
-		if seq != r.lastSeq+1 {
-			r.gaps++
-			if seq <= r.lastSeq {
-				r.dups++
-			}
-		}
-		r.lastSeq = max(r.lastSeq, seq)
-		i := bytes.Index(data, []byte(`"body":"bench `))
-		if i < 0 {
-			continue // someone else's message
-		}
-		sent := intAfter(data[i:], `"body":"bench `)
-		r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
-		r.got++
-		r.last = now
+		r.record(buf[:n], time.Now())
 	}
+}
+
+// record checks one frame that arrived at now: message.created frames must
+// follow the last seq; the bench's own messages carry their posting time.
+func (r *subscriber) record(data []byte, now time.Time) {
+	if !bytes.Contains(data[:min(len(data), 40)], []byte(`"message.created"`)) {
+		return
+	}
+	seq := intAfter(data, `"seq":`)
+	if r.first == 0 {
+		r.first = seq
+	}
+	if seq != r.lastSeq+1 {
+		r.gaps++
+		if seq <= r.lastSeq {
+			r.dups++
+		}
+	}
+	r.lastSeq = max(r.lastSeq, seq)
+	i := bytes.Index(data, []byte(`"body":"bench `))
+	if i < 0 {
+		return // someone else's message
+	}
+	sent := intAfter(data[i:], `"body":"bench `)
+	r.lat = append(r.lat, now.Sub(time.Unix(0, sent)))
+	r.got++
+	r.last = now
 }
 
 // intAfter parses the decimal number right after the first key in b.

@@ -52,13 +52,19 @@ func serve(args []string) {
 		log.Fatal(err)
 	}
 	mux := http.NewServeMux()
+	var hub *realtime.Hub
 	mux.HandleFunc("GET /debug/rss", func(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 		debug.FreeOSMemory()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
-		json.NewEncoder(w).Encode(map[string]int64{"rss_kb": procRSS(os.Getpid()), "goroutines": int64(runtime.NumGoroutine()),
-			"heap_kb": int64(ms.HeapInuse >> 10), "stack_kb": int64(ms.StackInuse >> 10)})
+		v := map[string]int64{"rss_kb": procRSS(os.Getpid()), "goroutines": int64(runtime.NumGoroutine()),
+			"heap_kb": int64(ms.HeapInuse >> 10), "stack_kb": int64(ms.StackInuse >> 10)}
+		if hub != nil {
+			s := hub.Stats()
+			v["frames"], v["flushes"] = int64(s.Frames), int64(s.Flushes)
+		}
+		json.NewEncoder(w).Encode(v)
 	})
 	mux.HandleFunc("GET /debug/pprof/heap", pprof.Handler("heap").ServeHTTP)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
@@ -67,7 +73,8 @@ func serve(args []string) {
 	case "gorilla":
 		b := memory.New(0)
 		core := &core{broker: b, msgs: map[int64][]chat.Message{}, seq: map[int64]int64{}}
-		hub := realtime.New(realtime.Config{PostRate: 1e6, PostBurst: 1e6, FrameRate: 1e6, FrameBurst: 1e6},
+		flush, _ := time.ParseDuration(os.Getenv("BENCH_FLUSH_INTERVAL")) // experiments
+		hub = realtime.New(realtime.Config{PostRate: 1e6, PostBurst: 1e6, FrameRate: 1e6, FrameBurst: 1e6, FlushInterval: flush},
 			core, b, presence.NewMemory(0), slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 		ctx, cancel := context.WithCancel(context.Background())
 		go b.Run(ctx)
@@ -221,7 +228,8 @@ func (t *memoryTarget) mem() memStats {
 	defer resp.Body.Close()
 	var v map[string]int64
 	json.NewDecoder(resp.Body).Decode(&v)
-	return memStats{rssKB: procRSS(t.pid()), anonKB: procStatus(t.pid(), "RssAnon"), heapKB: v["heap_kb"], stackKB: v["stack_kb"], goroutines: v["goroutines"], gcForced: true}
+	return memStats{rssKB: procRSS(t.pid()), anonKB: procStatus(t.pid(), "RssAnon"), heapKB: v["heap_kb"], stackKB: v["stack_kb"], goroutines: v["goroutines"], gcForced: true,
+		frames: v["frames"], flushes: v["flushes"]}
 }
 
 func (t *memoryTarget) rooms(n int) []int64 {
@@ -230,6 +238,10 @@ func (t *memoryTarget) rooms(n int) []int64 {
 		ids[i] = int64(i + 1)
 	}
 	return ids
+}
+
+func (t *memoryTarget) cableRequest(i int) cableRequest {
+	return cableRequest{addr: t.addr, path: fmt.Sprintf("/cable?user=%d", i+1)}
 }
 
 func (t *memoryTarget) dial(i int) (*websocket.Conn, error) {

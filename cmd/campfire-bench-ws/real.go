@@ -262,6 +262,11 @@ func (t *realTarget) rooms(n int) []int64 {
 	return ids
 }
 
+func (t *realTarget) cableRequest(i int) cableRequest {
+	return cableRequest{addr: strings.TrimPrefix(t.base, "http://"), path: "/api/v1/cable",
+		header: http.Header{"Authorization": {"Bearer " + t.tokens[i%len(t.tokens)]}}}
+}
+
 func (t *realTarget) dial(i int) (*websocket.Conn, error) {
 	h := http.Header{"Authorization": {"Bearer " + t.tokens[i%len(t.tokens)]}}
 	return dialWS("ws"+strings.TrimPrefix(t.base, "http")+"/api/v1/cable", h)
@@ -296,6 +301,10 @@ func (t *realTarget) mem() memStats {
 			m.goroutines = int64(f)
 		case "go_gc_duration_seconds_count":
 			m.gcs = int64(f)
+		case "campfire_ws_frames_sent_total":
+			m.frames = int64(f)
+		case "campfire_ws_flushes_total":
+			m.flushes = int64(f)
 		}
 	}
 	return m
