@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -34,6 +35,18 @@ func TestDataSurvivesRestart(t *testing.T) {
 	msgPath := fmt.Sprintf("/api/v1/rooms/%d/messages", roomID)
 	if status, m := p.Call("POST", msgPath, token, map[string]string{"body": "hello **world**", "client_message_id": "c1"}); status != 201 {
 		t.Fatalf("post: %d %v", status, m)
+	}
+	metrics := get(t, p.Base+"/metrics")
+	for _, want := range []string{
+		"campfire_messages_processed_total 1\n",
+		"campfire_active_connections 0\n",
+		`campfire_http_requests_total{method="POST",route="POST /api/v1/rooms/{id}/messages",status="2xx"} 1`,
+		"campfire_message_processing_seconds_count 1\n",
+		"go_goroutines ",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	p.Stop()
 
@@ -177,4 +190,18 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("bot post with the printed key: %d (Location %q)", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	p.Stop()
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
+	}
+	return string(b)
 }
