@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/campfire-go/campfire/internal/campfire"
-	"github.com/campfire-go/campfire/internal/wire"
 )
 
 type joinRequest struct {
@@ -25,7 +24,5 @@ func (a *API) joinCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.SetSessionCookie(w, r, token)
-	WriteJSON(w, http.StatusCreated, sessionResponse{token, wire.NewUser(u, true)})
-	return nil
+	return a.signedIn(w, r, token, u)
 }

@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/campfire-go/campfire/internal/wire"
 )
 
 type sessionRequest struct {
@@ -21,7 +19,5 @@ func (a *API) sessionCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.SetSessionCookie(w, r, token)
-	WriteJSON(w, http.StatusCreated, sessionResponse{token, wire.NewUser(u, true)})
-	return nil
+	return a.signedIn(w, r, token, u)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/campfire-go/campfire/internal/campfire"
+	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/wire"
 )
 
@@ -21,6 +22,14 @@ type sessionResponse struct {
 	User  wire.User `json:"user"`
 }
 
+// signedIn answers a request that started a session: the cookie for
+// browsers, the token in the body for API clients.
+func (a *API) signedIn(w http.ResponseWriter, r *http.Request, token string, u chat.User) error {
+	a.SetSessionCookie(w, r, token)
+	WriteJSON(w, http.StatusCreated, sessionResponse{token, wire.NewUser(u, true)})
+	return nil
+}
+
 // setupCreate is first run: the account, its admin and "All Talk".
 func (a *API) setupCreate(w http.ResponseWriter, r *http.Request) error {
 	var req setupRequest
@@ -33,7 +42,5 @@ func (a *API) setupCreate(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a.SetSessionCookie(w, r, token)
-	WriteJSON(w, http.StatusCreated, sessionResponse{token, wire.NewUser(u, true)})
-	return nil
+	return a.signedIn(w, r, token, u)
 }
