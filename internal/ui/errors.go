@@ -7,34 +7,8 @@ import (
 	"strconv"
 
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/web"
 )
-
-// statusOf maps an error kind to its HTTP status, as the API does.
-func statusOf(k chat.Kind) int {
-	switch k {
-	case chat.KindInvalid:
-		return http.StatusUnprocessableEntity
-	case chat.KindBadRequest:
-		return http.StatusBadRequest
-	case chat.KindUnauthorized:
-		return http.StatusUnauthorized
-	case chat.KindForbidden:
-		return http.StatusForbidden
-	case chat.KindNotFound:
-		return http.StatusNotFound
-	case chat.KindConflict:
-		return http.StatusConflict
-	case chat.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case chat.KindUnsupported:
-		return http.StatusUnsupportedMediaType
-	case chat.KindRateLimited:
-		return http.StatusTooManyRequests
-	case chat.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
 
 type errorPage struct {
 	layout
@@ -52,7 +26,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 			u.toSignIn(w, r)
 			return
 		}
-		status := statusOf(e.Kind)
+		status := web.Status(e.Kind)
 		heading := http.StatusText(status)
 		switch e.Kind {
 		case chat.KindNotFound:
@@ -93,7 +67,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 // formStatus is the status of a form shown again with its error.
 func formStatus(err error) int {
 	if e, ok := chat.AsError(err); ok {
-		return statusOf(e.Kind)
+		return web.Status(e.Kind)
 	}
 	return http.StatusUnprocessableEntity
 }

@@ -96,6 +96,15 @@ var statusOf = map[chat.Kind]int{
 	chat.KindUnavailable:  http.StatusServiceUnavailable,
 }
 
+// Status is the HTTP status of an error kind, for the API and the pages
+// alike.
+func Status(k chat.Kind) int {
+	if status, ok := statusOf[k]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // statusClientGone is logged (never seen) when the client hung up first;
 // nginx's convention.
 const statusClientGone = 499
