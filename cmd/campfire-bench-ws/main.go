@@ -13,16 +13,24 @@
 //     Messages are posted through the bot API, so each one takes the whole
 //     path: HTTP, the core's checks and Markdown, the SQLite commit, the
 //     broker, the hub, the sockets.
+//     The server allows 32 sockets per account, so the sockets share the
+//     tokens of enough people (-users); people join from their own loopback
+//     addresses, ten each, under the sign-in limit. Posts are spread over
+//     enough bots that none passes the post limit. No limit is changed.
 //   - memory: this binary's own "serve" child, the real hub in front of an
 //     in-memory core, posting over the cable. It isolates the cable from
-//     the database, and can CPU-profile itself (-server-cpu-profile).
+//     the database, and can CPU-profile itself (-server-cpu-profile). For
+//     experiments, -server-env BENCH_FLUSH_INTERVAL=5ms sets its hub's
+//     FlushInterval (-1ns: none).
 //
 // Examples (from the repository root; ulimit -n must cover the sockets):
 //
-//	go run ./cmd/campfire-bench-ws idle -n 10000
-//	go run ./cmd/campfire-bench-ws fanout -subs 1000 -msgs 3000 -rate 150
-//	taskset -c 1 go run ./cmd/campfire-bench-ws fanout -server-cpus 0 -subs 1000 -msgs 3000 -rate 150
-//	go run ./cmd/campfire-bench-ws fanout -server memory -server-cpu-profile cpu.pprof
+//	go build -o /tmp/bench ./cmd/campfire-bench-ws
+//	/tmp/bench idle -n 10000
+//	/tmp/bench fanout -subs 1000 -msgs 3000 -rate 150
+//	taskset -c 1 /tmp/bench fanout -server-cpus 0 -subs 1000 -msgs 3000 -rate 150
+//	/tmp/bench fanout -server memory -server-cpu-profile cpu.pprof
+//	/tmp/bench fanout -server-perf perf.data   # then: perf report -i perf.data
 //
 // It is a measuring tool for docs/performance.md, not the load tool.
 package main
@@ -37,6 +45,8 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
@@ -56,6 +66,16 @@ func main() {
 		log.Fatal("usage: campfire-bench-ws idle|fanout [flags]  (-h for the flags)")
 	}
 	cmd, args := os.Args[1], os.Args[2:]
+	go func() {
+		// Interrupted: stop the server child first, so it is not left behind.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		if t := current.Load(); t != nil {
+			(*t).stop()
+		}
+		os.Exit(130)
+	}()
 	switch cmd {
 	case "serve":
 		serve(args)
@@ -80,6 +100,7 @@ type targetOpts struct {
 	serverEnv     []string
 	serverEnvFlag *string
 	users         int
+	sockets       int // how many the command opens (for -users 0)
 	keep          bool
 }
 
@@ -93,7 +114,7 @@ func addTargetFlags(fs *flag.FlagSet) *targetOpts {
 	fs.StringVar(&o.binary, "campfire", "", "real server: this campfire binary instead of building ./cmd/campfire")
 	fs.StringVar(&o.serverCPUs, "server-cpus", "", "pin the server to these CPUs with taskset, e.g. 0 (then run the tool under taskset -c 1)")
 	env := fs.String("server-env", "", "extra environment for the server, comma separated (e.g. GOGC=200,GOMAXPROCS=1)")
-	fs.IntVar(&o.users, "users", 10, "real server: people whose tokens the sockets share (the admin plus people who join; the join limit allows 9)")
+	fs.IntVar(&o.users, "users", 0, "real server: people whose tokens the sockets share, round robin (0: enough that nobody holds more than 30, under the server's 32 per account)")
 	fs.BoolVar(&o.keep, "keep", false, "real server: keep its temporary directory (database, server.log)")
 	o.serverEnvFlag = env
 	return o
@@ -131,14 +152,32 @@ func openTarget(o *targetOpts) target {
 	if o.url != "" {
 		o.server = "real"
 	}
+	if o.users <= 0 {
+		o.users = max(1, (o.sockets+29)/30)
+	}
+	var t target
 	switch o.server {
 	case "real":
-		return startReal(o)
+		t = startReal(o)
+		log.Printf("%d sockets share the tokens of %d people", o.sockets, len(t.(*realTarget).tokens))
 	case "memory":
-		return startMemory(o)
+		t = startMemory(o)
+	default:
+		fatalf("unknown -server %q: real or memory", o.server)
 	}
-	log.Fatalf("unknown -server %q: real or memory", o.server)
-	return nil
+	current.Store(&t)
+	return t
+}
+
+// current is the target to stop when the tool is interrupted or fails.
+var current atomic.Pointer[target]
+
+// fatalf stops the server child, if there is one, and exits.
+func fatalf(format string, args ...any) {
+	if t := current.Load(); t != nil {
+		(*t).stop()
+	}
+	log.Fatalf(format, args...)
 }
 
 // childCommand runs name, pinned to cpus when set. taskset execs the
@@ -287,8 +326,7 @@ func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *webs
 	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {
-		t.stop()
-		log.Fatal(*err)
+		fatalf("%v", *err)
 	}
 	return conns
 }
@@ -318,8 +356,7 @@ func connectRaw(t target, n int, room int64, results []subscriber, msgs int) []*
 	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {
-		t.stop()
-		log.Fatal(*err)
+		fatalf("%v", *err)
 	}
 	return socks
 }
@@ -336,6 +373,7 @@ func idle(args []string) {
 	heapProfile := fs.String("heap-profile", "", "memory server: write its heap profile here after connecting")
 	fs.Parse(args)
 
+	o.sockets = *n
 	t := openTarget(o)
 	defer t.stop()
 	rooms := t.rooms((*n + *perRoom - 1) / *perRoom)
@@ -414,6 +452,7 @@ func fanout(args []string) {
 	profileFor := fs.Duration("profile-for", 5*time.Second, "length of -server-cpu-profile and -server-perf")
 	fs.Parse(args)
 
+	o.sockets = *subs
 	t := openTarget(o)
 	defer t.stop()
 	room := t.rooms(1)[0]
@@ -441,7 +480,7 @@ func fanout(args []string) {
 			leanRun(raws, results, *msgs, *loops, stopLean)
 		}()
 	default:
-		log.Fatalf("unknown -client %q: lean or gorilla", *clientKind)
+		fatalf("unknown -client %q: lean or gorilla", *clientKind)
 	}
 	p := t.poster(room, *msgs, *bots)
 	time.Sleep(2 * time.Second) // presence and subscribed frames settle
@@ -580,6 +619,9 @@ func fanout(args []string) {
 		100*float64(idle1-idle0)/float64(max(tot1-tot0, 1)), 100*float64(steal1-steal0)/float64(max(tot1-tot0, 1)), before.rssKB, after.rssKB)
 	if err := firstErr.Load(); err != nil {
 		log.Printf("first post error: %v", *err)
+		if rt, ok := t.(*realTarget); ok && rt.dir != "" {
+			log.Printf("the server's log ends:\n%s", tail(filepath.Join(rt.dir, "server.log")))
+		}
 	}
 	if bp, ok := p.(*botPoster); ok && bp.limited.Load() > 0 {
 		log.Printf("%d posts were refused with 429 (raise -bots)", bp.limited.Load())

@@ -189,25 +189,29 @@ type memoryTarget struct {
 }
 
 func startMemory(o *targetOpts) *memoryTarget {
-	self, err := os.Executable()
+	exe, err := os.Executable()
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
-	cmd := childCommand(o.serverCPUs, self, "serve", "-lib", o.lib)
+	cmd := childCommand(o.serverCPUs, exe, "serve", "-lib", o.lib)
 	cmd.Env = append(os.Environ(), o.serverEnv...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	if err := cmd.Start(); err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
+	t := &memoryTarget{cmd: cmd, lib: o.lib}
+	var self target = t
+	current.Store(&self)
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		log.Fatalf("server did not start: %v", err)
+		fatalf("server did not start: %v", err)
 	}
-	return &memoryTarget{cmd: cmd, addr: strings.TrimSpace(strings.TrimPrefix(line, "ready ")), lib: o.lib}
+	t.addr = strings.TrimSpace(strings.TrimPrefix(line, "ready "))
+	return t
 }
 
 func (t *memoryTarget) name() string { return "memory/" + t.lib }
@@ -223,7 +227,7 @@ func (t *memoryTarget) stop() {
 func (t *memoryTarget) mem() memStats {
 	resp, err := http.Get("http://" + t.addr + "/debug/rss")
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	defer resp.Body.Close()
 	var v map[string]int64
@@ -253,7 +257,7 @@ func (t *memoryTarget) dial(i int) (*websocket.Conn, error) {
 func (t *memoryTarget) poster(room int64, msgs, _ int) poster {
 	ws, err := t.dial(-1) // user 0
 	if err != nil {
-		log.Fatal(err)
+		fatalf("%v", err)
 	}
 	p := &cablePoster{ws: ws, room: room, acks: make(chan struct{}, msgs)}
 	go func() {

@@ -79,7 +79,7 @@ var DefaultConfig = Config{
 	ReadLimit:        64 << 10,
 	PingInterval:     25 * time.Second,
 	PongWait:         20 * time.Second,
-	FlushInterval:    20 * time.Millisecond,
+	FlushInterval:    15 * time.Millisecond,
 	WriteTimeout:     10 * time.Second,
 	CloseGrace:       time.Second,
 	HeartbeatTTL:     60 * time.Second,

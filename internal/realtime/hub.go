@@ -11,8 +11,10 @@
 //     get it. No lock is held while writing to a socket: delivery appends
 //     the shared frame to each socket's bounded queue and never blocks.
 //   - Each socket has one reader and one writer goroutine. The writer
-//     drains everything queued and flushes it in one write. A socket whose
-//     queue is full is closed with 4008 and resumes by seq.
+//     drains everything queued and flushes it in one write, framing the
+//     messages itself; a socket written to within FlushInterval waits out
+//     the interval first, so a stream of events costs fewer writes. A
+//     socket whose queue is full is closed with 4008 and resumes by seq.
 //   - message.created is delivered per room in seq order with no gap: the
 //     hub holds events that arrive early for GapWait, then reads the
 //     missing seqs from the database. Each subscription drops seqs it has
