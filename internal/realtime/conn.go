@@ -499,18 +499,7 @@ func (s *subscription) endReplay() {
 }
 
 func (c *conn) unsubscribe(roomID int64) {
-	c.mu.Lock()
-	s := c.subs[roomID]
-	if s == nil {
-		c.mu.Unlock()
-		return
-	}
-	delete(c.subs, roomID)
-	c.hub.removeSub(s)
-	visible := c.visible
-	c.mu.Unlock()
-	c.hub.stopTyping(roomID, c)
-	if visible {
+	if had, visible := c.dropSub(roomID); had && visible {
 		c.hub.leave(c.hub.ctx, roomID, c)
 	}
 }
@@ -519,20 +508,27 @@ func (c *conn) unsubscribe(roomID int64) {
 // lost). It runs in the broker's callback, so presence is updated in the
 // background.
 func (c *conn) leave(roomID int64) {
+	if had, visible := c.dropSub(roomID); had && visible && c.hub.presence != nil {
+		c.hub.async(func(ctx context.Context) { c.hub.leave(ctx, roomID, c) })
+	}
+}
+
+// dropSub removes the subscription to roomID and its typing state, and
+// reports whether there was one and whether the socket counted for
+// presence (visible).
+func (c *conn) dropSub(roomID int64) (had, visible bool) {
 	c.mu.Lock()
 	s := c.subs[roomID]
 	if s == nil {
 		c.mu.Unlock()
-		return
+		return false, false
 	}
 	delete(c.subs, roomID)
 	c.hub.removeSub(s)
-	visible := c.visible
+	visible = c.visible
 	c.mu.Unlock()
 	c.hub.stopTyping(roomID, c)
-	if visible && c.hub.presence != nil {
-		c.hub.async(func(ctx context.Context) { c.hub.leave(ctx, roomID, c) })
-	}
+	return true, visible
 }
 
 func (c *conn) post(f clientFrame) {
