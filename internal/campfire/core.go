@@ -97,6 +97,7 @@ type Core struct {
 	banned atomic.Pointer[map[string]struct{}]
 	banMu  sync.Mutex // serialises refreshes of banned
 
+	contact      atomic.Pointer[cachedContact]
 	webhooks     chan webhookJob
 	localControl func(broker.Event)
 	// dummyHash makes a sign-in for an unknown email cost as much as one

@@ -3,6 +3,7 @@ package campfire
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/chat"
@@ -199,4 +200,36 @@ func (c *Core) ResetPassword(ctx context.Context, email string) (string, error) 
 		return "", err
 	}
 	return pw, nil
+}
+
+// Contact is who to ask for help, shown on the sign-in page.
+type Contact struct{ Name, Email string }
+
+// AdminContact returns the first administrator's name and email. The sign-in
+// page is public, so the answer is cached for a minute rather than read
+// from the whole user list on every anonymous request.
+func (c *Core) AdminContact(ctx context.Context) (Contact, error) {
+	if cached := c.contact.Load(); cached != nil && c.now().Sub(cached.at) < time.Minute {
+		return cached.Contact, nil
+	}
+	users, err := c.store.Users(ctx)
+	if err != nil {
+		return Contact{}, err
+	}
+	var ct Contact
+	for _, u := range users {
+		if u.IsAdmin() {
+			ct = Contact{Name: u.Name, Email: u.Email}
+			break
+		}
+	}
+	if ct.Name != "" { // before setup there is no one yet: ask again next time
+		c.contact.Store(&cachedContact{Contact: ct, at: c.now()})
+	}
+	return ct, nil
+}
+
+type cachedContact struct {
+	Contact
+	at time.Time
 }

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"net/http"
-
-	"github.com/campfire-go/campfire/internal/chat"
 )
 
 // sessionNew is the sign-in form. It names an administrator to ask for help,
@@ -34,15 +32,10 @@ func (u *UI) signInPage(w http.ResponseWriter, r *http.Request, v *visit, return
 	p := &authPage{layout: u.bareLayout(r, v, "Sign in"), ReturnTo: returnTo}
 	p.Page = "session_new"
 	p.Flash = u.takeFlash(w, r)
-	users, err := u.core.Users(r.Context(), chat.User{})
+	ct, err := u.core.AdminContact(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	for _, x := range users {
-		if x.IsAdmin() {
-			p.AdminName, p.AdminEmail = x.Name, x.Email
-			break
-		}
-	}
+	p.AdminName, p.AdminEmail = ct.Name, ct.Email
 	return p, nil
 }
