@@ -294,10 +294,9 @@ func subscribe(ws *websocket.Conn, room int64) (int64, error) {
 	}
 }
 
-// connect opens n sockets (dial concurrency 64), subscribing socket i to
-// roomOf(i), and hands each to ready with the subscribed seq.
-func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *websocket.Conn, seq int64)) []*websocket.Conn {
-	conns := make([]*websocket.Conn, n)
+// openAll runs open(i) for i in [0, n), 64 at a time, stopping at the
+// first failure, which ends the run.
+func openAll(n int, open func(i int) error) {
 	var wg sync.WaitGroup
 	var failed atomic.Pointer[error]
 	sem := make(chan struct{}, 64)
@@ -308,56 +307,53 @@ func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *webs
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			ws, err := t.dial(i)
-			if err == nil {
-				var seq int64
-				if seq, err = subscribe(ws, roomOf(i)); err == nil {
-					conns[i] = ws
-					if ready != nil {
-						ready(i, ws, seq)
-					}
-					return
-				}
-				ws.Close()
+			if err := open(i); err != nil {
+				err = fmt.Errorf("socket %d: %w", i, err)
+				failed.CompareAndSwap(nil, &err)
 			}
-			err = fmt.Errorf("socket %d: %w", i, err)
-			failed.CompareAndSwap(nil, &err)
 		})
 	}
 	wg.Wait()
 	if err := failed.Load(); err != nil {
 		fatalf("%v", *err)
 	}
+}
+
+// connect opens n sockets, subscribing socket i to roomOf(i), and hands
+// each to ready with the subscribed seq.
+func connect(t target, n int, roomOf func(int) int64, ready func(i int, ws *websocket.Conn, seq int64)) []*websocket.Conn {
+	conns := make([]*websocket.Conn, n)
+	openAll(n, func(i int) error {
+		ws, err := t.dial(i)
+		if err != nil {
+			return err
+		}
+		seq, err := subscribe(ws, roomOf(i))
+		if err != nil {
+			ws.Close()
+			return err
+		}
+		conns[i] = ws
+		if ready != nil {
+			ready(i, ws, seq)
+		}
+		return nil
+	})
 	return conns
 }
 
-// connectRaw opens n lean sockets subscribed to room (concurrency 64).
+// connectRaw opens n lean sockets subscribed to room.
 func connectRaw(t target, n int, room int64, results []subscriber, msgs int) []*rawSocket {
 	socks := make([]*rawSocket, n)
-	var wg sync.WaitGroup
-	var failed atomic.Pointer[error]
-	sem := make(chan struct{}, 64)
-	for i := range n {
-		if failed.Load() != nil {
-			break
+	openAll(n, func(i int) error {
+		s, seq, err := dialRaw(t.cableRequest(i), room)
+		if err != nil {
+			return err
 		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			s, seq, err := dialRaw(t.cableRequest(i), room)
-			if err != nil {
-				err = fmt.Errorf("socket %d: %w", i, err)
-				failed.CompareAndSwap(nil, &err)
-				return
-			}
-			socks[i] = s
-			results[i].lastSeq, results[i].lat = seq, make([]time.Duration, 0, msgs)
-		})
-	}
-	wg.Wait()
-	if err := failed.Load(); err != nil {
-		fatalf("%v", *err)
-	}
+		socks[i] = s
+		results[i].lastSeq, results[i].lat = seq, make([]time.Duration, 0, msgs)
+		return nil
+	})
 	return socks
 }
 

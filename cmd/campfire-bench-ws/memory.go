@@ -275,22 +275,16 @@ func (t *memoryTarget) poster(room int64, msgs, _ int) poster {
 }
 
 func (t *memoryTarget) cpuProfile(path string, d time.Duration) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.addr, int(d.Seconds())))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
+	return download(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.addr, int(d.Seconds())), path)
 }
 
 func (t *memoryTarget) heapProfile(path string) error {
-	resp, err := http.Get("http://" + t.addr + "/debug/pprof/heap?gc=1")
+	return download("http://"+t.addr+"/debug/pprof/heap?gc=1", path)
+}
+
+// download saves the body of a GET to path.
+func download(url, path string) error {
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}
@@ -299,9 +293,11 @@ func (t *memoryTarget) heapProfile(path string) error {
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 type cablePoster struct {
