@@ -131,17 +131,11 @@ func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (s
 
 // SignOut revokes a token and closes the sockets opened with it.
 func (c *Core) SignOut(ctx context.Context, token string) error {
-	s, _, err := c.sessions.Lookup(ctx, token, "", "")
-	if errors.Is(err, chat.ErrNotFound) {
-		return nil // signed out already
+	s, err := c.sessions.Delete(ctx, token)
+	if err != nil || s.UserID == 0 {
+		return err // a failure, or signed out already
 	}
-	if err != nil {
-		return err
-	}
-	if err := c.sessions.Delete(ctx, token); err != nil {
-		return err
-	}
-	c.closeSessions(ctx, s.UserID, session.Hash(token))
+	c.closeSessions(ctx, s.UserID, s.TokenHash)
 	return nil
 }
 
@@ -181,7 +175,7 @@ func (c *Core) AuthenticateBot(ctx context.Context, key string) (chat.User, erro
 		return chat.User{}, err
 	}
 	want := []byte(u.BotTokenHash)
-	got := []byte(hashToken(token))
+	got := []byte(session.Hash(token))
 	if u.Role != chat.RoleBot || !u.Active() || len(want) == 0 || subtle.ConstantTimeCompare(want, got) != 1 {
 		return chat.User{}, bad
 	}
@@ -242,8 +236,8 @@ func (c *Core) Account(ctx context.Context, u chat.User) (chat.Account, error) {
 	if err != nil {
 		return a, notFoundAs(err, "account")
 	}
-	if !u.IsAdmin() && u.Role != chat.RoleMember {
-		a.JoinCode = ""
+	if u.Role == chat.RoleBot {
+		a.JoinCode = "" // people invite people
 	}
 	return a, nil
 }

@@ -21,8 +21,6 @@ import (
 
 func itoa(id int64) string { return strconv.FormatInt(id, 10) }
 
-func hashToken(t string) string { return session.Hash(t) }
-
 // BotKey is how a bot authenticates: "<user_id>-<token>".
 func BotKey(id int64, token string) string { return itoa(id) + "-" + token }
 
@@ -55,7 +53,7 @@ func (c *Core) CreateBot(ctx context.Context, admin chat.User, name, webhookURL 
 		return chat.User{}, "", err
 	}
 	token := session.NewToken()
-	u, err := c.store.CreateUser(ctx, store.NewUser{Name: name, Role: chat.RoleBot, BotTokenHash: hashToken(token), WebhookURL: hook})
+	u, err := c.store.CreateUser(ctx, store.NewUser{Name: name, Role: chat.RoleBot, BotTokenHash: session.Hash(token), WebhookURL: hook})
 	if err != nil {
 		return chat.User{}, "", err
 	}
@@ -87,7 +85,7 @@ func (c *Core) ResetBotKey(ctx context.Context, admin chat.User, id int64) (chat
 		return chat.User{}, "", err
 	}
 	token := session.NewToken()
-	h := hashToken(token)
+	h := session.Hash(token)
 	u, err := c.store.UpdateUser(ctx, id, store.UserUpdate{BotTokenHash: &h})
 	return u, BotKey(id, token), notFoundAs(err, "bot")
 }

@@ -28,8 +28,10 @@ type Store interface {
 	// Lookup returns the session and its user. It records activity, at
 	// most once per TouchEvery, so a busy client does not write per request.
 	Lookup(ctx context.Context, token, ip, userAgent string) (chat.Session, chat.User, error)
-	// Delete revokes one token. Revoking an unknown token is not an error.
-	Delete(ctx context.Context, token string) error
+	// Delete revokes one token and returns the session it was (zero when
+	// the token was unknown, which is not an error: signing out twice is
+	// fine), so the caller can close what the session opened.
+	Delete(ctx context.Context, token string) (chat.Session, error)
 }
 
 // NewToken returns a fresh random token (256 bits, URL-safe base64).
@@ -91,12 +93,18 @@ func (d *DB) Lookup(ctx context.Context, token, ip, userAgent string) (chat.Sess
 	return s, u, nil
 }
 
-func (d *DB) Delete(ctx context.Context, token string) error {
-	err := d.Store.DeleteSession(ctx, Hash(token))
-	if errors.Is(err, chat.ErrNotFound) {
-		return nil
+func (d *DB) Delete(ctx context.Context, token string) (chat.Session, error) {
+	if token == "" || len(token) > 128 {
+		return chat.Session{}, nil
 	}
-	return err
+	s, _, err := d.Store.SessionByTokenHash(ctx, Hash(token))
+	if err == nil {
+		err = d.Store.DeleteSession(ctx, s.TokenHash)
+	}
+	if errors.Is(err, chat.ErrNotFound) {
+		return chat.Session{}, nil
+	}
+	return s, err
 }
 
 // truncate cuts s to at most n bytes on a character boundary, dropping

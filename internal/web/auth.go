@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -121,9 +120,7 @@ func (a *API) SignOut(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if token != "" {
-		// session.Store promises that revoking an unknown token is not an
-		// error; tolerate a backend that says not-found anyway.
-		if err := a.core.SignOut(r.Context(), token); err != nil && !errors.Is(err, chat.ErrNotFound) {
+		if err := a.core.SignOut(r.Context(), token); err != nil {
 			return err
 		}
 	}
