@@ -455,3 +455,30 @@ func TestPathologicalBodiesArePlain(t *testing.T) {
 		t.Errorf("plain fallback: %.80s", got)
 	}
 }
+
+// BenchmarkRenderNearCaps renders 64 KiB bodies holding just under the
+// markup caps of tooComplex: the slowest a body that still gets Markdown
+// can be.
+func BenchmarkRenderNearCaps(b *testing.B) {
+	r := New()
+	for _, c := range []struct {
+		name, unit string
+		n          int
+	}{
+		{"emphasis", "*a_", maxMarkup / 2},
+		{"links", "[a](", maxLinks},
+		{"quotes", "> - ", maxMarkup},
+		{"mixed", "_a*b[c]>", maxMarkup / 5},
+	} {
+		body := strings.Repeat(c.unit, c.n)
+		body += strings.Repeat("x", 64<<10-len(body))
+		if tooComplex(body) {
+			b.Fatalf("%s: the body is past the caps", c.name)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				r.Render(body, nil)
+			}
+		})
+	}
+}
