@@ -106,7 +106,8 @@ type Page struct {
 // Messages pages through a room the caller is a member of. Reading the
 // newest page counts as reading the room.
 func (c *Core) Messages(ctx context.Context, u chat.User, roomID int64, p Page) ([]chat.Message, error) {
-	if _, err := c.RoomForUser(ctx, u, roomID); err != nil {
+	room, err := c.RoomForUser(ctx, u, roomID)
+	if err != nil {
 		return nil, err
 	}
 	set := 0
@@ -130,8 +131,10 @@ func (c *Core) Messages(ctx context.Context, u chat.User, roomID int64, p Page) 
 	if err != nil {
 		return nil, err
 	}
-	if set == 0 && !p.Forward {
-		if err := c.MarkRead(ctx, u, roomID); err != nil {
+	// Only an unread room needs the write (every page load reads the
+	// newest page).
+	if set == 0 && !p.Forward && room.Unread {
+		if err := c.markRead(ctx, u, roomID); err != nil {
 			c.log.Warn("marking room read", "room", roomID, "user", u.ID, "err", err)
 		}
 	}

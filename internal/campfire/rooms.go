@@ -242,6 +242,11 @@ func (c *Core) MarkRead(ctx context.Context, u chat.User, roomID int64) error {
 	if _, err := c.RoomForUser(ctx, u, roomID); err != nil {
 		return err
 	}
+	return c.markRead(ctx, u, roomID)
+}
+
+// markRead is MarkRead for a member already checked.
+func (c *Core) markRead(ctx context.Context, u chat.User, roomID int64) error {
 	changed, err := c.store.MarkRead(ctx, roomID, u.ID)
 	if err != nil {
 		return notFoundAs(err, "room")
