@@ -34,7 +34,7 @@ func (h *Hub) ServeCable(w http.ResponseWriter, r *http.Request, u chat.User) {
 		writeError(w, http.StatusServiceUnavailable, "shutting_down", "the server is shutting down; reconnect")
 		return
 	}
-	if n := h.userConns(u.ID); n >= h.cfg.MaxConnsPerUser {
+	if !h.reserveSlot(u.ID) {
 		writeError(w, http.StatusTooManyRequests, "too_many_connections",
 			"too many open connections for this account; close some tabs")
 		return
@@ -42,11 +42,13 @@ func (h *Hub) ServeCable(w http.ResponseWriter, r *http.Request, u chat.User) {
 	hw := &hijackWriter{ResponseWriter: w, timeout: h.cfg.WriteTimeout}
 	ws, err := h.upgrader.Upgrade(hw, r, nil)
 	if err != nil {
+		h.releaseSlot(u.ID)
 		return // the upgrader answered the request
 	}
 	c := h.newConn(u, &wsTransport{ws: ws, bc: hw.bc, writeTimeout: h.cfg.WriteTimeout, grace: h.cfg.CloseGrace}, ws)
 	c.session = session.FromContext(r.Context())
 	if !h.addConn(c) {
+		h.releaseSlot(u.ID)
 		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "server shutting down"), time.Now().Add(h.cfg.CloseGrace))
 		ws.Close()
 		return

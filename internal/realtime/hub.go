@@ -102,6 +102,10 @@ type roomShard struct {
 type userShard struct {
 	mu sync.RWMutex
 	m  map[int64]map[*conn]struct{}
+	// slots counts each user's sockets from reservation (before the
+	// upgrade) to removal, so the per-account cap is checked and taken in
+	// one step; a user with no socket has no entry.
+	slots map[int64]int
 }
 
 // New builds a hub and subscribes it to b, so it must be called before b's
@@ -125,6 +129,7 @@ func New(cfg Config, backend Backend, b broker.Broker, p presence.Presence, logg
 	for i := range h.rooms {
 		h.rooms[i].m = make(map[int64]*room)
 		h.users[i].m = make(map[int64]map[*conn]struct{})
+		h.users[i].slots = make(map[int64]int)
 	}
 	h.upgrader = newUpgrader(h)
 	b.Subscribe(h.Handle)
@@ -305,12 +310,32 @@ func (h *Hub) eachUserConn(userID int64, f func(*conn)) {
 	}
 }
 
-// userConns counts a user's open sockets on this instance.
-func (h *Hub) userConns(userID int64) int {
+// reserveSlot takes one of userID's MaxConnsPerUser socket slots on this
+// instance, or reports that none is left. Taking the slot before the
+// upgrade (rather than counting sockets and registering after it) is what
+// keeps concurrent opens from exceeding the cap. Every reserved slot is
+// given back by releaseSlot: on a failed upgrade, or when the socket is
+// removed.
+func (h *Hub) reserveSlot(userID int64) bool {
 	s := &h.users[uint64(userID)%shards]
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return len(s.m[userID])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slots[userID] >= h.cfg.MaxConnsPerUser {
+		return false
+	}
+	s.slots[userID]++
+	return true
+}
+
+func (h *Hub) releaseSlot(userID int64) {
+	s := &h.users[uint64(userID)%shards]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.slots[userID]; n > 1 {
+		s.slots[userID] = n - 1
+	} else {
+		delete(s.slots, userID)
+	}
 }
 
 func (h *Hub) eachConn(f func(*conn)) {
@@ -362,6 +387,7 @@ func (h *Hub) removeConn(c *conn) {
 		delete(s.m, c.user.ID)
 	}
 	s.mu.Unlock()
+	h.releaseSlot(c.user.ID)
 	h.stats.conns.Add(-1)
 	if last {
 		h.broker.WatchUser(c.user.ID, false)

@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -90,5 +91,47 @@ func TestSocketsPerUserAreCapped(t *testing.T) {
 	_, res, err := (&websocket.Dialer{HandshakeTimeout: wait}).Dial(e.url, http.Header{"Authorization": {"Bearer " + e.tokens[0]}})
 	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("socket %d: err %v, response %v; want 429", DefaultConfig.MaxConnsPerUser+1, err, res)
+	}
+}
+
+// Opens that race each other cannot exceed the cap either: the slot is
+// taken before the upgrade, not counted before it and recorded after.
+func TestSocketsPerUserCapHoldsUnderConcurrentOpens(t *testing.T) {
+	e := newCoreEnv(t, 1)
+	const tries = 48
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		open     []*websocket.Conn
+		refused  int
+		otherErr []error
+	)
+	start := make(chan struct{})
+	for range tries {
+		wg.Go(func() {
+			<-start
+			ws, res, err := (&websocket.Dialer{HandshakeTimeout: wait}).Dial(e.url, http.Header{"Authorization": {"Bearer " + e.tokens[0]}})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				open = append(open, ws)
+			case res != nil && res.StatusCode == http.StatusTooManyRequests:
+				refused++
+			default:
+				otherErr = append(otherErr, err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, ws := range open {
+		ws.Close()
+	}
+	if len(otherErr) > 0 {
+		t.Fatalf("unexpected dial errors: %v", otherErr)
+	}
+	if len(open) != DefaultConfig.MaxConnsPerUser || refused != tries-DefaultConfig.MaxConnsPerUser {
+		t.Fatalf("%d concurrent opens: %d open, %d refused; want %d open", tries, len(open), refused, DefaultConfig.MaxConnsPerUser)
 	}
 }
