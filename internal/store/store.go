@@ -2,12 +2,19 @@
 // source of truth: everything the broker delivers was committed here first,
 // and everything a client missed is recovered from here by seq.
 //
-// Implementations: sqlite (embedded default) and, later, postgres. Both pass
-// the contract suite in storetest.
+// Implementations: sqlite (embedded default) and postgres (N instances on
+// one database). Both pass the contract suite in storetest.
 //
 // Errors: absent rows return an error that matches chat.ErrNotFound (never
 // a zero value with a nil error); unique violations return an error matching
-// chat.ErrConflict. Every other error is an outage or a bug.
+// chat.ErrConflict. Every other error is an outage or a bug. Every call is
+// bounded by its context: with the database gone it returns an error once
+// ctx ends, never hangs.
+//
+// Text: callers validate what people type (chat.CheckBody and friends), but
+// a store takes any Go string without failing on its bytes. Valid UTF-8
+// without NUL is kept exactly; a string with invalid UTF-8 or NUL (which
+// PostgreSQL cannot hold) may come back with those bytes replaced by U+FFFD.
 package store
 
 import (
@@ -168,9 +175,20 @@ type Messages interface {
 	// entry, and marks the room unread for every other member whose
 	// involvement is not invisible and who is not in SkipUnread. A second
 	// call with the same (creator, room, ClientMessageID) stores nothing and
-	// returns the original with created=false. newlyUnread lists the users
-	// whose unread marker went from clear to set. A creator who is not
-	// active gets an error matching chat.ErrForbidden.
+	// returns the original with created=false; a retry takes no seq.
+	// newlyUnread lists the users whose unread marker went from clear to
+	// set. A creator who is not active gets an error matching
+	// chat.ErrForbidden; an unknown room or creator, chat.ErrNotFound.
+	//
+	// Seq order is commit order, across every process sharing the
+	// database: once CreateMessage returns seq N for a room, every message
+	// of that room with a seq below N is committed and readable (unless
+	// deleted), and a later post gets a seq above N. Seqs have no gaps but
+	// deleted messages. The hub's gap fill relies on this: having seen N,
+	// it treats a lower seq arriving later as a duplicate. Implementations
+	// get it from the database (SQLite: the single writer; PostgreSQL: the
+	// room row's lock, held from taking the seq to the commit), never from
+	// a lock inside one process.
 	CreateMessage(ctx context.Context, m NewMessage) (msg chat.Message, created bool, newlyUnread []int64, err error)
 	// Message returns a message with its creator, mentions and boosts.
 	Message(ctx context.Context, id int64) (chat.Message, error)

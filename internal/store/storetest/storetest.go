@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeactivateUser", testDeactivateUser},
 		{"Seq", testSeq},
 		{"SeqConcurrent", testSeqConcurrent},
+		{"SeqCommitOrder", testSeqCommitOrder},
 		{"DeletedSeqNotReused", testDeletedSeqNotReused},
 		{"Idempotent", testIdempotent},
 		{"IdempotentConcurrent", testIdempotentConcurrent},
@@ -56,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UpdatedSince", testUpdatedSince},
 		{"Search", testSearch},
 		{"SearchHostile", testSearchHostile},
+		{"HostileText", testHostileText},
 		{"Bans", testBans},
 		{"Ping", testPing},
 	}
