@@ -8,8 +8,9 @@
 // different instances may interleave, which is why message events carry the
 // room's seq and the hub restores seq order, filling gaps from the database.
 //
-// Implementations: memory (one instance) and, later, redis (N instances).
-// Both pass the contract suite in brokertest.
+// Implementations: memory (one instance) and redis (N instances). Both pass
+// the contract suite in brokertest; redis also passes its multi-instance
+// suite (brokertest.RunCluster).
 package broker
 
 import "context"
@@ -49,6 +50,12 @@ const (
 	// ControlCloseSession closes the sockets opened with the sessions in
 	// Sessions (signed out, revoked by a password change).
 	ControlCloseSession = "control.close_session"
+	// ControlResync means the broker may have lost events (its connection
+	// to the other instances broke and came back): the hub re-reads each
+	// local room from the database by seq and re-checks its sockets'
+	// sessions and memberships. It carries no scope and no frame. The
+	// memory broker never emits it.
+	ControlResync = "control.resync"
 )
 
 // Broker moves events between instances.
