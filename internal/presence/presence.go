@@ -17,11 +17,13 @@
 //   - The changed results are hints for publishing presence events (exact
 //     for the in-process implementation, best effort for distributed ones);
 //     Online is the truth.
-//   - Presence is not persisted: a fresh process starts with nobody online.
+//   - Presence outlives no heartbeat by more than the TTL: a fresh Memory
+//     starts with nobody online; a shared store holds the other
+//     instances' sockets, and those of an instance that stopped expire.
 //
-// Implementations: Memory here (one instance) and, later, redis (N
-// instances, with the TTL on the keys). Both pass the suite in
-// presencetest.
+// Implementations: Memory here (one instance) and redis (N instances,
+// expiry as sorted-set scores, TTLs on the keys as a backstop). Both pass
+// the suite in presencetest.
 package presence
 
 import (
