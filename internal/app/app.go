@@ -10,18 +10,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/broker"
-	"github.com/campfire-go/campfire/internal/broker/memory"
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/metrics"
-	"github.com/campfire-go/campfire/internal/presence"
 	"github.com/campfire-go/campfire/internal/realtime"
-	"github.com/campfire-go/campfire/internal/render"
-	"github.com/campfire-go/campfire/internal/session"
-	"github.com/campfire-go/campfire/internal/store"
-	"github.com/campfire-go/campfire/internal/store/sqlite"
 	"github.com/campfire-go/campfire/internal/ui"
 	"github.com/campfire-go/campfire/internal/web"
 )
@@ -30,75 +25,75 @@ import (
 // trusted because it runs with access to the database.
 var systemAdmin = chat.User{Role: chat.RoleAdmin}
 
-// graph is the built application.
-type graph struct {
-	cfg      config.Config
-	log      *slog.Logger
-	store    store.Store
-	broker   broker.Broker
-	presence presence.Presence
-	core     *campfire.Core
-	hub      *realtime.Hub
-	handler  http.Handler
+// Options adjust the graph beyond what configuration says; the zero value
+// is production's. Tests use them to lift limits, tap events and mount
+// routes of their own.
+type Options struct {
+	// Core is the core's options (rate limits, webhooks); OnMessage is
+	// chained after the metrics hook.
+	Core campfire.Options
+	// Web, when set, changes the API's dependencies before it is built.
+	Web func(*web.Deps)
+	// Mount, when set, adds routes to the same mux after the app's own;
+	// g is complete but for its Handler.
+	Mount func(mux *http.ServeMux, g *Graph)
+	// Tap, when set, sees every event the broker hands this instance's
+	// hub, before the hub does. It must not block.
+	Tap func(broker.Event)
+	// NoUI leaves the web UI's pages out (API-only tests).
+	NoUI bool
 }
 
-// openStore chooses the store backend: the one switch on DATABASE_URL.
-func openStore(ctx context.Context, cfg config.Config, opts sqlite.Options) (store.Store, error) {
-	db, err := cfg.Database()
-	if err != nil {
-		return nil, err
-	}
-	switch db.Driver {
-	case "sqlite":
-		st, err := sqlite.Open(ctx, db.Path, opts)
-		if err != nil {
-			return nil, fmt.Errorf("opening SQLite database %s: %w", db.Path, err)
-		}
-		return st, nil
-	default:
-		return nil, fmt.Errorf("DATABASE_URL: %s is not supported by this build yet; use sqlite://", db.Driver)
-	}
+// Graph is the built application: the engine (backends and core), the
+// hub, the HTTP API and pages, and metrics.
+type Graph struct {
+	Config  config.Config
+	Engine  *engine.Engine
+	Hub     *realtime.Hub
+	API     *web.API
+	Handler http.Handler
+	Metrics *metrics.Metrics
+
+	log *slog.Logger
 }
 
-// openBroker chooses the cross-instance transport.
-func openBroker(cfg config.Config) (broker.Broker, error) {
-	if cfg.RedisURL != "" {
-		return nil, errors.New("REDIS_URL: multi-instance mode is not supported by this build yet")
-	}
-	return memory.New(0), nil
-}
-
-func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, error) {
-	st, err := openStore(ctx, cfg, sqlite.Options{})
-	if err != nil {
-		return nil, err
-	}
-	g := &graph{cfg: cfg, log: log, store: st}
-	fail := func(err error) (*graph, error) {
-		g.close()
-		return nil, err
+// Build turns a configuration into the running graph's parts, in
+// dependency order. It is the one composition root: the server, the
+// end-to-end and API tests and the bench tools all build through it, so
+// they all run on the backends the configuration names.
+func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Graph, error) {
+	m := metrics.New(cfg.InstanceID)
+	co := opts.Core
+	if next := co.OnMessage; next != nil {
+		co.OnMessage = func(d time.Duration) { m.MessageStored(d); next(d) }
+	} else {
+		co.OnMessage = m.MessageStored
 	}
 	if _, err := cfg.LoadOrCreateSecret(); err != nil {
-		return fail(err)
+		return nil, err
 	}
-	if g.broker, err = openBroker(cfg); err != nil {
-		return fail(err)
+	e, err := engine.Open(ctx, cfg, log, engine.Options{Core: co})
+	if err != nil {
+		return nil, err
 	}
-	g.presence = presence.NewMemory(presence.DefaultTTL)
-	m := metrics.New(cfg.InstanceID)
-	g.core = campfire.New(st, &session.DB{Store: st}, g.broker, render.New(),
-		campfire.Options{BcryptCost: cfg.BcryptCost, OnMessage: m.MessageStored}, log)
-	g.core.SetPresence(g.presence)
-	g.hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID},
-		g.core, g.broker, g.presence, log)
-	g.core.SetLocalControl(g.hub.Handle)
-	registerHubMetrics(m, g.hub)
+	g := &Graph{Config: cfg, Engine: e, Metrics: m, log: log}
+	var b broker.Broker = e.Broker
+	if opts.Tap != nil {
+		b = tapBroker{Broker: b, tap: opts.Tap}
+	}
+	g.Hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID},
+		e.Core, b, e.Presence, log)
+	e.Core.SetLocalControl(g.Hub.Handle)
+	registerHubMetrics(m, g.Hub)
 
-	mux := http.NewServeMux()
-	api := web.New(web.Deps{
-		Core:           g.core,
-		Cable:          g.hub,
-		Ready:          []web.ReadyCheck{{Name: "database", Check: st.Ping}},
+	var ready []web.ReadyCheck
+	for _, c := range e.Checks {
+		ready = append(ready, web.ReadyCheck{Name: c.Name, Check: c.Check})
+	}
+	deps := web.Deps{
+		Core:           e.Core,
+		Cable:          g.Hub,
+		Ready:          ready,
 		Version:        version(),
 		InstanceID:     cfg.InstanceID,
 		StartTime:      time.Now(),
@@ -108,28 +103,57 @@ func build(ctx context.Context, cfg config.Config, log *slog.Logger) (*graph, er
 		Observe: func(rs web.RequestStats) {
 			m.ObserveRequest(rs.Method, rs.Route, rs.Status, rs.Code, rs.Duration)
 		},
-	})
-	api.Register(mux)
-	ui.New(ui.Deps{
-		Core: g.core, API: api, Logger: log,
-		AllowedOrigins: cfg.AllowedOrigins,
-	}).Register(mux)
+	}
+	if opts.Web != nil {
+		opts.Web(&deps)
+	}
+	mux := http.NewServeMux()
+	g.API = web.New(deps)
+	g.API.Register(mux)
+	if !opts.NoUI {
+		ui.New(ui.Deps{
+			Core: e.Core, API: g.API, Logger: log,
+			AllowedOrigins: cfg.AllowedOrigins,
+		}).Register(mux)
+	}
 	mux.Handle("GET /metrics", m.Handler())
-	g.handler = api.Wrap(mux)
+	if opts.Mount != nil {
+		opts.Mount(mux, g)
+	}
+	g.Handler = g.API.Wrap(mux)
 	return g, nil
 }
 
-func (g *graph) close() {
-	if g.broker != nil {
-		if err := g.broker.Close(); err != nil {
-			g.log.Warn("closing broker", "err", err)
+// Run runs the graph's background work (broker delivery, the core's
+// workers, the hub) until ctx is done or one of them fails.
+func (g *Graph) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- g.Engine.Run(ctx) }()
+	go func() { errc <- engine.Named("hub", g.Hub.Run(ctx)) }()
+	var first error
+	for range 2 {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			cancel()
 		}
 	}
-	if g.store != nil {
-		if err := g.store.Close(); err != nil {
-			g.log.Warn("closing store", "err", err)
-		}
-	}
+	return first
+}
+
+// Close releases the backends (the broker, then the store). Shut the hub
+// down and stop Run first.
+func (g *Graph) Close() { g.Engine.Close() }
+
+// tapBroker shows every event handed to the local hub to tap first.
+type tapBroker struct {
+	broker.Broker
+	tap func(broker.Event)
+}
+
+func (t tapBroker) Subscribe(handle func(broker.Event)) {
+	t.Broker.Subscribe(func(e broker.Event) { t.tap(e); handle(e) })
 }
 
 // Serve runs the server until ctx is done, then shuts down in order: stop
@@ -137,18 +161,18 @@ func (g *graph) close() {
 // background work, close the broker, close the store. If ln is nil it
 // listens on cfg.Addr().
 func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
-	g, err := build(ctx, cfg, log)
+	g, err := Build(ctx, cfg, log, Options{})
 	if err != nil {
 		return err
 	}
-	defer g.close()
+	defer g.Close()
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 			return fmt.Errorf("listening on %s: %w", cfg.Addr(), err)
 		}
 	}
 	srv := &http.Server{
-		Handler:           g.handler,
+		Handler:           g.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -162,10 +186,8 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBG()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
-	wg.Go(func() { errc <- named("broker", g.broker.Run(bg)) })
-	wg.Go(func() { errc <- named("core", g.core.Run(bg)) })
-	wg.Go(func() { errc <- named("hub", g.hub.Run(bg)) })
+	errc := make(chan error, 1)
+	wg.Go(func() { errc <- g.Run(bg) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	log.Info("campfire listening", "addr", ln.Addr().String(), "version", version(), "database", redactDB(cfg))
@@ -192,7 +214,7 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	defer cancel()
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- srv.Shutdown(sdCtx) }() // stops accepting at once
-	if err := g.hub.Shutdown(sdCtx); err != nil {
+	if err := g.Hub.Shutdown(sdCtx); err != nil {
 		log.Warn("closing sockets", "err", err)
 	}
 	if err := <-httpDone; err != nil {
@@ -202,13 +224,6 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	wg.Wait()
 	log.Info("stopped")
 	return runErr
-}
-
-func named(what string, err error) error {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return nil
-	}
-	return fmt.Errorf("%s: %w", what, err)
 }
 
 func redactDB(cfg config.Config) string {
@@ -223,7 +238,7 @@ func redactDB(cfg config.Config) string {
 }
 
 func migrate(ctx context.Context, cfg config.Config) error {
-	st, err := openStore(ctx, cfg, sqlite.Options{NoMigrate: true})
+	st, err := engine.OpenStore(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
@@ -236,7 +251,7 @@ func migrate(ctx context.Context, cfg config.Config) error {
 }
 
 func backup(ctx context.Context, cfg config.Config, dest string) error {
-	st, err := openStore(ctx, cfg, sqlite.Options{})
+	st, err := engine.OpenStore(ctx, cfg, false)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/config"
 )
 
@@ -126,26 +127,26 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos 
 	if len(pos) != 2 {
 		return errors.New("usage: campfire admin reset-password EMAIL | create-bot NAME | unban IP")
 	}
-	g, err := build(ctx, cfg, log)
+	g, err := engine.Open(ctx, cfg, log, engine.Options{})
 	if err != nil {
 		return err
 	}
-	defer g.close()
+	defer g.Close()
 	switch pos[0] {
 	case "reset-password":
-		pw, err := g.core.ResetPassword(ctx, pos[1])
+		pw, err := g.Core.ResetPassword(ctx, pos[1])
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "new password for %s: %s\n", pos[1], pw)
 	case "create-bot":
-		bot, key, err := g.core.CreateBot(ctx, systemAdmin, pos[1], "")
+		bot, key, err := g.Core.CreateBot(ctx, systemAdmin, pos[1], "")
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "bot %q created (id %d)\nkey: %s\n", bot.Name, bot.ID, key)
 	case "unban":
-		if err := g.core.UnbanIP(ctx, systemAdmin, pos[1]); err != nil {
+		if err := g.Core.UnbanIP(ctx, systemAdmin, pos[1]); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s is no longer banned\n", pos[1])

@@ -31,8 +31,23 @@ type Config struct {
 	DatabaseURL string
 	// StoragePath holds attachments and avatars (STORAGE_PATH).
 	StoragePath string
-	// RedisURL turns on multi-instance mode (REDIS_URL).
+	// RedisURL turns on multi-instance mode (REDIS_URL): redis://,
+	// rediss://, or a Sentinel/Cluster form go-redis's universal client
+	// understands (redis://host1,host2/0?master_name=…).
 	RedisURL string
+	// RedisPrefix starts every Redis key and channel (REDIS_PREFIX), so
+	// several deployments can share one Redis. Default "campfire:".
+	RedisPrefix string
+	// SessionIdleTTL signs a session out after this long without a request
+	// (SESSION_IDLE_TTL). Default: 24h with Redis; 0 (never, as Campfire
+	// keeps people signed in) on a single instance.
+	SessionIdleTTL time.Duration
+	// DB pool settings for PostgreSQL (DATABASE_MAX_CONNS,
+	// DATABASE_MIN_CONNS, DATABASE_ACQUIRE_TIMEOUT, DATABASE_IDLE_TIMEOUT,
+	// DATABASE_MAX_LIFETIME). Zero means the guide's defaults: 20, 5, 30s,
+	// 10m, 30m.
+	DBMaxConns, DBMinConns                         int
+	DBAcquireTimeout, DBIdleTimeout, DBMaxLifetime time.Duration
 	// InstanceID names this instance in logs, metrics and /health
 	// (INSTANCE_ID). Default: host name plus a random suffix.
 	InstanceID string
@@ -68,6 +83,7 @@ func Default() Config {
 		StoragePath:     "storage",
 		LogLevel:        "info",
 		LogFormat:       "text",
+		RedisPrefix:     "campfire:",
 		ShutdownTimeout: 9 * time.Second,
 		BcryptCost:      12,
 	}
@@ -120,6 +136,7 @@ func (c *Config) fromEnv(env map[string]string) error {
 	str("DATABASE_URL", &c.DatabaseURL)
 	str("STORAGE_PATH", &c.StoragePath)
 	str("REDIS_URL", &c.RedisURL)
+	str("REDIS_PREFIX", &c.RedisPrefix)
 	str("INSTANCE_ID", &c.InstanceID)
 	str("SECRET_KEY_BASE", &c.SecretKeyBase)
 	str("LOG_LEVEL", &c.LogLevel)
@@ -151,6 +168,38 @@ func (c *Config) fromEnv(env map[string]string) error {
 			return fmt.Errorf("SHUTDOWN_TIMEOUT=%q is not a duration (e.g. 9s)", v)
 		}
 		c.ShutdownTimeout = d
+	}
+	for _, d := range []struct {
+		key string
+		dst *time.Duration
+	}{
+		{"SESSION_IDLE_TTL", &c.SessionIdleTTL},
+		{"DATABASE_ACQUIRE_TIMEOUT", &c.DBAcquireTimeout},
+		{"DATABASE_IDLE_TIMEOUT", &c.DBIdleTimeout},
+		{"DATABASE_MAX_LIFETIME", &c.DBMaxLifetime},
+	} {
+		if v := env[d.key]; v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a duration (e.g. 24h, 30s)", d.key, v)
+			}
+			*d.dst = x
+		}
+	}
+	for _, n := range []struct {
+		key string
+		dst *int
+	}{
+		{"DATABASE_MAX_CONNS", &c.DBMaxConns},
+		{"DATABASE_MIN_CONNS", &c.DBMinConns},
+	} {
+		if v := env[n.key]; v != "" {
+			x, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s=%q is not a number", n.key, v)
+			}
+			*n.dst = x
+		}
 	}
 	if v := env["BCRYPT_COST"]; v != "" {
 		n, err := strconv.Atoi(v)
@@ -209,8 +258,8 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if c.RedisURL != "" {
-		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
-			errs = append(errs, fmt.Errorf("REDIS_URL=%q is not a redis:// URL", c.RedisURL))
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss" && u.Scheme != "unix") {
+			errs = append(errs, errors.New("REDIS_URL is not a redis://, rediss:// or unix:// URL"))
 		}
 		if db.Driver == "sqlite" {
 			errs = append(errs, errors.New("REDIS_URL is set but DATABASE_URL is SQLite: several instances need a shared postgres:// database"))
@@ -218,6 +267,18 @@ func (c Config) Validate() error {
 		if c.SecretKeyBase == "" {
 			errs = append(errs, errors.New("SECRET_KEY_BASE is required when REDIS_URL is set (every instance must share it)"))
 		}
+	}
+	if c.RedisURL != "" && (c.RedisPrefix == "" || len(c.RedisPrefix) > 64) {
+		errs = append(errs, fmt.Errorf("REDIS_PREFIX=%q must be 1-64 characters", c.RedisPrefix))
+	}
+	if c.SessionIdleTTL < 0 || (c.SessionIdleTTL > 0 && c.SessionIdleTTL < time.Minute) {
+		errs = append(errs, fmt.Errorf("SESSION_IDLE_TTL=%s must be 0 (never) or at least 1m", c.SessionIdleTTL))
+	}
+	if c.DBMaxConns < 0 || c.DBMinConns < 0 || (c.DBMaxConns > 0 && c.DBMinConns > c.DBMaxConns) {
+		errs = append(errs, fmt.Errorf("DATABASE_MIN_CONNS=%d and DATABASE_MAX_CONNS=%d: both >= 0 and min <= max", c.DBMinConns, c.DBMaxConns))
+	}
+	if c.DBAcquireTimeout < 0 || c.DBIdleTimeout < 0 || c.DBMaxLifetime < 0 {
+		errs = append(errs, errors.New("DATABASE_ACQUIRE_TIMEOUT, DATABASE_IDLE_TIMEOUT and DATABASE_MAX_LIFETIME must not be negative"))
 	}
 	if c.SecretKeyBase != "" && len(c.SecretKeyBase) < 32 {
 		errs = append(errs, errors.New("SECRET_KEY_BASE must be at least 32 characters"))

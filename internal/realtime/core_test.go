@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,13 +14,11 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/campfire-go/campfire/internal/broker/memory"
+	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
-	"github.com/campfire-go/campfire/internal/presence"
-	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
-	"github.com/campfire-go/campfire/internal/store/sqlite"
+	"github.com/campfire-go/campfire/internal/testenv"
 )
 
 // coreEnv is the hub in front of the real core on a real SQLite file: the
@@ -39,21 +36,20 @@ type coreEnv struct {
 func newCoreEnv(t *testing.T, people int) *coreEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campfire.db"), sqlite.Options{})
+	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The backends production builds, on whichever database and broker the
+	// test environment names (testenv.Config).
+	eng, err := engine.Open(ctx, testenv.Config(t), logger, engine.Options{
+		Core: campfire.Options{PostBurst: 1_000_000, PostPer: time.Second},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	b := memory.New(0)
-	p := presence.NewMemory(0)
-	core := campfire.New(st, &session.DB{Store: st}, b, render.New(),
-		campfire.Options{BcryptCost: 4, PostBurst: 1_000_000, PostPer: time.Second}, logger)
-	core.SetPresence(p)
-	hub := New(fastPosts, core, b, p, logger)
+	core, st := eng.Core, eng.Store
+	hub := New(fastPosts, core, eng.Broker, eng.Presence, logger)
 	core.SetLocalControl(hub.Handle) // as internal/app wires it
 	var wg sync.WaitGroup
-	wg.Go(func() { b.Run(ctx) })
-	wg.Go(func() { core.Run(ctx) })
+	wg.Go(func() { eng.Run(ctx) })
 	wg.Go(func() { hub.Run(ctx) })
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -74,10 +70,7 @@ func newCoreEnv(t *testing.T, people int) *coreEnv {
 		}
 		cancel()
 		wg.Wait()
-		b.Close()
-		if err := st.Close(); err != nil {
-			t.Errorf("closing store: %v", err)
-		}
+		eng.Close()
 	})
 
 	e := &coreEnv{core: core, hub: hub, url: "ws" + strings.TrimPrefix(srv.URL, "http")}

@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -10,24 +9,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/campfire-go/campfire/internal/ui"
 	"github.com/campfire-go/campfire/internal/web/webtest"
 )
 
-// newServer is the real stack (SQLite in a temp dir, core, API) with the
-// pages mounted on the same mux, as the composition root does it.
+// newServer is the real stack, built by the composition root, with the
+// pages mounted.
 func newServer(t *testing.T) *webtest.Server {
 	t.Helper()
-	return webtest.New(t, webtest.Options{Register: func(mux *http.ServeMux, s *webtest.Server) {
-		ui.New(ui.Deps{Core: s.Core, API: s.API, Logger: slog.New(slog.NewTextHandler(tWriter{t}, nil))}).Register(mux)
-	}})
-}
-
-type tWriter struct{ t *testing.T }
-
-func (w tWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSpace(string(p)))
-	return len(p), nil
+	return webtest.New(t, webtest.Options{UI: true})
 }
 
 // browser is a cookie-keeping client that does not follow redirects, so

@@ -122,7 +122,8 @@ func TestCable(t *testing.T) {
 	}
 
 	t.Run("no hub yet", func(t *testing.T) {
-		s := newServer(t)
+		s := webtest.New(t, webtest.Options{Deps: func(d *web.Deps) { d.Cable = nil }})
+		s.Setup(t)
 		res := s.Do(t, "GET", "/api/v1/cable", nil, s.AdminToken)
 		if res.Status != http.StatusServiceUnavailable {
 			t.Fatalf("%d", res.Status)

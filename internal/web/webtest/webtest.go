@@ -1,7 +1,9 @@
-// Package webtest builds a real Campfire HTTP stack for tests: a SQLite
-// file in t.TempDir(), the in-process broker, the core at bcrypt's minimum
-// cost, the API (and whatever else a test mounts) behind httptest.Server.
-// Everything is closed, in order, when the test ends.
+// Package webtest builds a real Campfire HTTP stack for tests through the
+// composition root (app.Build) on the backends the test environment names
+// (testenv.Config: a SQLite file in t.TempDir() by default, PostgreSQL +
+// Redis with CAMPFIRE_TEST_BACKEND=postgres+redis), with the core at
+// bcrypt's minimum cost, the API (and whatever else a test mounts) behind
+// httptest.Server. Everything is closed, in order, when the test ends.
 package webtest
 
 import (
@@ -12,18 +14,16 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/campfire-go/campfire/internal/app"
 	"github.com/campfire-go/campfire/internal/broker"
-	"github.com/campfire-go/campfire/internal/broker/memory"
 	"github.com/campfire-go/campfire/internal/campfire"
-	"github.com/campfire-go/campfire/internal/render"
-	"github.com/campfire-go/campfire/internal/session"
-	"github.com/campfire-go/campfire/internal/store/sqlite"
+	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/testenv"
 	"github.com/campfire-go/campfire/internal/web"
 	"github.com/campfire-go/campfire/internal/wire"
 )
@@ -35,9 +35,11 @@ type Options struct {
 	Core campfire.Options
 	// Deps, when set, may change the API's dependencies before New.
 	Deps func(*web.Deps)
-	// Register, when set, mounts more routes (the UI) on the same mux. s
-	// has its Store, Core and API; the server is not listening yet.
+	// Register, when set, mounts more routes on the same mux. s has its
+	// Store, Core and API; the server is not listening yet.
 	Register func(mux *http.ServeMux, s *Server)
+	// UI mounts the web UI's pages too.
+	UI bool
 	// Quiet keeps only warnings and errors in the log (benchmarks).
 	Quiet bool
 }
@@ -45,10 +47,12 @@ type Options struct {
 // Server is a running stack.
 type Server struct {
 	*httptest.Server
-	Store *sqlite.Store
+	Store store.Store
 	Core  *campfire.Core
 	API   *web.API
-	// Events records every event the core published, in order.
+	Graph *app.Graph
+	// Events records every event the broker handed this instance, in
+	// order.
 	Events *Recorder
 
 	logs *lockedBuffer
@@ -62,10 +66,6 @@ func New(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "campfire.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
 	logs := &lockedBuffer{}
 	level := slog.LevelDebug
 	if opts.Quiet {
@@ -73,46 +73,53 @@ func New(t testing.TB, opts Options) *Server {
 	}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
 
-	b := memory.New(memory.DefaultQueue)
 	rec := &Recorder{changed: make(chan struct{})}
-	b.Subscribe(rec.record)
-
 	co := opts.Core
-	if co.BcryptCost == 0 {
-		co.BcryptCost = 4
-	}
 	if co.PostBurst == 0 {
 		co.PostBurst, co.PostPer = 1_000_000, time.Second
 	}
-	core := campfire.New(st, &session.DB{Store: st}, b, render.New(), co, log)
-
-	deps := web.Deps{Core: core, Logger: log, Version: "test", InstanceID: "test-1",
-		Ready: []web.ReadyCheck{{Name: "database", Check: st.Ping}}}
-	if opts.Deps != nil {
-		opts.Deps(&deps)
+	s := &Server{Events: rec, logs: logs}
+	g, err := app.Build(ctx, testenv.Config(t), log, app.Options{
+		Core: co,
+		Web: func(d *web.Deps) {
+			d.Version = "test"
+			if opts.Deps != nil {
+				opts.Deps(d)
+			}
+		},
+		Tap:  rec.record,
+		NoUI: !opts.UI,
+		Mount: func(mux *http.ServeMux, g *app.Graph) {
+			s.Store, s.Core, s.API, s.Graph = g.Engine.Store, g.Engine.Core, g.API, g
+			if opts.Register != nil {
+				opts.Register(mux, s)
+			}
+		},
+	})
+	if err != nil {
+		cancel()
+		t.Fatalf("building the server: %v", err)
 	}
-	api := web.New(deps)
-	s := &Server{Store: st, Core: core, API: api, Events: rec, logs: logs}
-	mux := http.NewServeMux()
-	api.Register(mux)
-	if opts.Register != nil {
-		opts.Register(mux, s)
-	}
-	srv := httptest.NewServer(api.Wrap(mux))
+	srv := httptest.NewServer(g.Handler)
 	s.Server = srv
 
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = b.Run(ctx) })
-	wg.Go(func() { _ = core.Run(ctx) })
+	wg.Go(func() {
+		if err := g.Run(ctx); err != nil {
+			t.Errorf("server background work: %v", err)
+		}
+	})
 
 	t.Cleanup(func() {
 		srv.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer scancel()
+		if err := g.Hub.Shutdown(sctx); err != nil {
+			t.Errorf("closing sockets: %v", err)
+		}
 		cancel()
 		wg.Wait()
-		_ = b.Close()
-		if err := st.Close(); err != nil {
-			t.Errorf("closing store: %v", err)
-		}
+		g.Close()
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -282,6 +289,7 @@ type Recorder struct {
 }
 
 func (r *Recorder) record(e broker.Event) {
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
