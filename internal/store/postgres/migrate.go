@@ -1,0 +1,184 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// ErrSchemaTooNew means the database was migrated by a newer Campfire than
+// this one. Running an older binary on it could corrupt data it does not
+// understand, so Open refuses.
+var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations are the embedded files NNNN_name.sql, ordered by NNNN, which
+// must run 1, 2, 3… with no gap.
+var migrations = sync.OnceValues(func() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("postgres: migration %q: want NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("postgres: migration %s: version %d, want %d", m.name, m.version, i+1)
+		}
+	}
+	return ms, nil
+})
+
+// LatestSchemaVersion is the schema version this binary migrates to.
+func LatestSchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err) // the embedded files are part of the binary; a test catches this
+	}
+	return len(ms)
+}
+
+const (
+	// migrationLock is the advisory lock's first key ("campfire"'s first
+	// bytes); the second is the schema's name hashed, so two Campfires in
+	// two schemas of one database do not wait for each other.
+	migrationLock = `SELECT pg_advisory_xact_lock(1667330150, hashtext(current_schema()))`
+	// The table's name is resolved through search_path like every other.
+	schemaTableExists = `SELECT to_regclass('schema_migrations') IS NOT NULL`
+	createSchemaTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at BIGINT  NOT NULL
+	)`
+	currentVersion = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	recordVersion  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`
+)
+
+// queryRower is a connection or a transaction.
+type queryRower interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// schemaVersion is the newest migration applied, 0 for a new database.
+func schemaVersion(ctx context.Context, q queryRower) (int, error) {
+	var exists bool
+	if err := q.QueryRow(ctx, schemaTableExists).Scan(&exists); err != nil {
+		return 0, dbErr("read schema version", err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var v int
+	if err := q.QueryRow(ctx, currentVersion).Scan(&v); err != nil {
+		return 0, dbErr("read schema version", err)
+	}
+	return v, nil
+}
+
+// checkVersion returns the database's schema version, or ErrSchemaTooNew.
+func checkVersion(ctx context.Context, q queryRower) (int, error) {
+	v, err := schemaVersion(ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	if latest := LatestSchemaVersion(); v > latest {
+		return v, fmt.Errorf("postgres: %w: the database is at schema version %d but this binary knows only up to %d; run a newer campfire or restore a backup",
+			ErrSchemaTooNew, v, latest)
+	}
+	return v, nil
+}
+
+// Migrate applies pending migrations, each in its own transaction under a
+// transaction-scoped advisory lock. The version is read again once the lock
+// is held, so of N instances starting at once one applies each step and the
+// others, having waited, find it done. Open already migrates unless
+// Options.NoMigrate; `campfire migrate` opens with NoMigrate and calls this.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	return s.with(ctx, func(c *pgxpool.Conn) error {
+		v, err := checkVersion(ctx, c)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			if m.version <= v {
+				continue
+			}
+			if err := applyMigration(ctx, c, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func applyMigration(ctx context.Context, c *pgxpool.Conn, m migration) error {
+	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, migrationLock); err != nil {
+			return dbErr("migration "+m.name+": lock", err)
+		}
+		if _, err := tx.Exec(ctx, createSchemaTable); err != nil {
+			return dbErr("migration "+m.name, err)
+		}
+		v, err := checkVersion(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if v >= m.version {
+			return nil // another instance applied it while we waited
+		}
+		// No arguments: pgx sends it as a simple query, which may hold
+		// several statements.
+		if _, err := tx.Exec(ctx, m.sql); err != nil {
+			return dbErr("migration "+m.name, err)
+		}
+		if _, err := tx.Exec(ctx, recordVersion, m.version, m.name, toMillis(now())); err != nil {
+			return dbErr("migration "+m.name+": record version", err)
+		}
+		return nil
+	})
+}
+
+// SchemaVersion is the database's current schema version (compare
+// LatestSchemaVersion).
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.with(ctx, func(c *pgxpool.Conn) (err error) {
+		v, err = schemaVersion(ctx, c)
+		return err
+	})
+	return v, err
+}

@@ -1,0 +1,400 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/store"
+)
+
+// membershipLock serialises the writes that decide who is in which open
+// room (new users, new or reopened rooms, deactivations): under READ
+// COMMITTED, a user and an open room created at the same moment would each
+// miss the other. They are rare, so one transaction-scoped advisory lock
+// per schema, held by the database and so shared by every instance, costs
+// nothing that matters.
+const membershipLock = `SELECT pg_advisory_xact_lock(1667330151, hashtext(current_schema()))`
+
+// Accounts.
+
+const (
+	accountByID   = `SELECT id, name, join_code, created_at FROM accounts WHERE id = 1`
+	insertAccount = `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, $1, $2, $3)`
+	updateAccount = `UPDATE accounts SET name = coalesce($1, name), join_code = coalesce($2, join_code)
+		WHERE id = 1 RETURNING id, name, join_code, created_at`
+)
+
+func scanAccount(sc scanner) (chat.Account, error) {
+	var a chat.Account
+	var created int64
+	if err := sc.Scan(&a.ID, &a.Name, &a.JoinCode, &created); err != nil {
+		return chat.Account{}, err
+	}
+	a.CreatedAt = fromMillis(created)
+	return a, nil
+}
+
+func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, chat.User, chat.Room, error) {
+	var acct chat.Account
+	var admin chat.User
+	var room chat.Room
+	roomName := p.RoomName
+	if roomName == "" {
+		roomName = "All Talk"
+	}
+	u := p.Admin
+	u.Role = chat.RoleAdmin
+	err := s.tx(ctx, func(q querier) (err error) {
+		if _, err := q.exec(membershipLock); err != nil {
+			return err
+		}
+		at := now()
+		if _, err := q.exec(insertAccount, p.AccountName, p.JoinCode, toMillis(at)); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
+			}
+			return err
+		}
+		acct = chat.Account{ID: 1, Name: cleanText(p.AccountName), JoinCode: cleanText(p.JoinCode), CreatedAt: at}
+		if admin, err = createUser(q, u, at); err != nil {
+			return err
+		}
+		room, err = createRoom(q, store.NewRoom{Name: roomName, Type: chat.RoomOpen, CreatorID: admin.ID}, at)
+		return err
+	})
+	if err != nil {
+		return chat.Account{}, chat.User{}, chat.Room{}, dbErr("setup", err)
+	}
+	return acct, admin, room, nil
+}
+
+func (s *Store) Account(ctx context.Context) (a chat.Account, err error) {
+	err = s.run(ctx, func(q querier) (err error) {
+		a, err = scanAccount(q.queryRow(accountByID))
+		return err
+	})
+	return a, dbErr("account", err)
+}
+
+func (s *Store) UpdateAccountName(ctx context.Context, name string) (chat.Account, error) {
+	return s.updateAccount(ctx, &name, nil)
+}
+
+func (s *Store) SetJoinCode(ctx context.Context, code string) (chat.Account, error) {
+	return s.updateAccount(ctx, nil, &code)
+}
+
+func (s *Store) updateAccount(ctx context.Context, name, code *string) (a chat.Account, err error) {
+	// A nil pointer is NULL, which coalesce keeps as the current value.
+	var n, c any
+	if name != nil {
+		n = *name
+	}
+	if code != nil {
+		c = *code
+	}
+	err = s.run(ctx, func(q querier) (err error) {
+		a, err = scanAccount(q.queryRow(updateAccount, n, c))
+		return err
+	})
+	return a, dbErr("update account", err)
+}
+
+// Users.
+
+const (
+	insertUser = `INSERT INTO users (name, email, role, status, password_hash, bio, bot_token_hash, webhook_url,
+			created_at, updated_at)
+		VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $8) RETURNING id`
+	// New users join every open room.
+	joinOpenRooms = `INSERT INTO memberships (room_id, user_id, involvement, created_at)
+		SELECT id, $1, $2, $3 FROM rooms WHERE type = 'open'`
+	userByID      = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
+	userByEmail   = `SELECT ` + userCols + ` FROM users u WHERE u.email = $1`
+	activeUsers   = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' ORDER BY u.name, u.id`
+	activeBots    = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' AND u.role = 'bot' ORDER BY u.name, u.id`
+	usersByIDs    = `SELECT ` + userCols + ` FROM users u WHERE u.id = ANY($1) ORDER BY u.id`
+	setUserStatus = `UPDATE users SET status = $1, updated_at = $2 WHERE id = $3`
+	// Banning keeps the addresses the user signed in from.
+	banSessionIPs = `INSERT INTO bans (ip, created_at)
+		SELECT DISTINCT ip, $1::bigint FROM sessions WHERE user_id = $2 AND ip <> ''
+		ON CONFLICT (ip) DO NOTHING`
+	deleteUserSessions = `DELETE FROM sessions WHERE user_id = $1`
+	// Direct rooms keep a deactivated user: their history is a
+	// conversation with them.
+	leaveSharedRooms = `DELETE FROM memberships ms USING rooms r
+		WHERE ms.user_id = $1 AND r.id = ms.room_id AND r.type <> 'direct'
+		RETURNING ms.room_id`
+)
+
+func createUser(q querier, u store.NewUser, at time.Time) (chat.User, error) {
+	if u.Role == "" {
+		u.Role = chat.RoleMember
+	}
+	var id int64
+	err := q.queryRow(insertUser, u.Name, nullString(u.Email), u.Role, u.PasswordHash, u.Bio,
+		u.BotTokenHash, u.WebhookURL, toMillis(at)).Scan(&id)
+	if err != nil {
+		if isUnique(err) {
+			return chat.User{}, fmt.Errorf("email %q is taken: %w", u.Email, chat.ErrConflict)
+		}
+		return chat.User{}, err
+	}
+	if _, err := q.exec(joinOpenRooms, id, chat.DefaultInvolvement(chat.RoomOpen), toMillis(at)); err != nil {
+		return chat.User{}, err
+	}
+	return chat.User{
+		ID: id, Name: cleanText(u.Name), Email: cleanText(u.Email), Bio: cleanText(u.Bio), Role: u.Role,
+		Status: chat.StatusActive, PasswordHash: cleanText(u.PasswordHash), BotTokenHash: cleanText(u.BotTokenHash),
+		WebhookURL: cleanText(u.WebhookURL), CreatedAt: at, UpdatedAt: at,
+	}, nil
+}
+
+func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (u chat.User, err error) {
+	err = s.tx(ctx, func(q querier) (err error) {
+		if _, err := q.exec(membershipLock); err != nil {
+			return err
+		}
+		u, err = createUser(q, nu, now())
+		return err
+	})
+	return u, dbErr("create user", err)
+}
+
+func (s *Store) User(ctx context.Context, id int64) (u chat.User, err error) {
+	err = s.run(ctx, func(q querier) (err error) {
+		u, err = scanUser(q.queryRow(userByID, id))
+		return err
+	})
+	return u, dbErr(fmt.Sprintf("user %d", id), err)
+}
+
+func (s *Store) UserByEmail(ctx context.Context, email string) (u chat.User, err error) {
+	if email == "" {
+		return chat.User{}, notFound("user by email")
+	}
+	err = s.run(ctx, func(q querier) (err error) {
+		u, err = scanUser(q.queryRow(userByEmail, email))
+		return err
+	})
+	return u, dbErr("user by email", err)
+}
+
+func (s *Store) users(ctx context.Context, what, query string, args ...any) (us []chat.User, err error) {
+	err = s.run(ctx, func(q querier) (err error) {
+		us, err = scanUsers(q.query(query, args...))
+		return err
+	})
+	return us, dbErr(what, err)
+}
+
+func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
+	return s.users(ctx, "users", activeUsers)
+}
+
+func (s *Store) UsersByIDs(ctx context.Context, ids []int64) ([]chat.User, error) {
+	if len(ids) == 0 {
+		return []chat.User{}, nil
+	}
+	return s.users(ctx, "users by ids", usersByIDs, ids)
+}
+
+func (s *Store) Bots(ctx context.Context) ([]chat.User, error) {
+	return s.users(ctx, "bots", activeBots)
+}
+
+func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (chat.User, error) {
+	var sets []string
+	var args []any
+	set := func(col string, v any) {
+		args = append(args, v)
+		sets = append(sets, col+" = $"+strconv.Itoa(len(args)))
+	}
+	if uu.Name != nil {
+		set("name", *uu.Name)
+	}
+	if uu.Email != nil {
+		set("email", nullString(*uu.Email))
+	}
+	if uu.Bio != nil {
+		set("bio", *uu.Bio)
+	}
+	if uu.PasswordHash != nil {
+		set("password_hash", *uu.PasswordHash)
+	}
+	if uu.Role != nil {
+		set("role", string(*uu.Role))
+	}
+	if uu.BotTokenHash != nil {
+		set("bot_token_hash", *uu.BotTokenHash)
+	}
+	if uu.WebhookURL != nil {
+		set("webhook_url", *uu.WebhookURL)
+	}
+	if len(sets) == 0 {
+		return s.User(ctx, id)
+	}
+	set("updated_at", toMillis(now()))
+	args = append(args, id)
+	// The column list comes from the fixed names above, never from input.
+	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = $` + strconv.Itoa(len(args)) +
+		` RETURNING ` + userReturning
+
+	var u chat.User
+	err := s.run(ctx, func(q querier) (err error) {
+		u, err = scanUser(q.queryRow(query, args...))
+		if isUnique(err) {
+			return fmt.Errorf("email is taken: %w", chat.ErrConflict)
+		}
+		return err
+	})
+	return u, dbErr(fmt.Sprintf("update user %d", id), err)
+}
+
+func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status) ([]int64, error) {
+	if status != chat.StatusDeactivated && status != chat.StatusBanned {
+		return nil, fmt.Errorf("deactivate user: status %q: %w", status, chat.ErrInvalid)
+	}
+	var left []int64
+	err := s.tx(ctx, func(q querier) (err error) {
+		if _, err := q.exec(membershipLock); err != nil {
+			return err
+		}
+		at := toMillis(now())
+		if err := mustAffect(q.exec(setUserStatus, status, at, id)); err != nil {
+			return err
+		}
+		if status == chat.StatusBanned {
+			if _, err := q.exec(banSessionIPs, at, id); err != nil {
+				return err
+			}
+		}
+		if _, err := q.exec(deleteUserSessions, id); err != nil {
+			return err
+		}
+		left, err = scanIDs(q.query(leaveSharedRooms, id))
+		return err
+	})
+	if err != nil {
+		return nil, dbErr(fmt.Sprintf("deactivate user %d", id), err)
+	}
+	slices.Sort(left)
+	return left, nil
+}
+
+// Sessions.
+
+const (
+	insertSession = `INSERT INTO sessions (user_id, token_hash, ip, user_agent, created_at, last_active_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
+	sessionCols        = `s.id, s.user_id, s.token_hash, s.ip, s.user_agent, s.created_at, s.last_active_at`
+	sessionByTokenHash = `SELECT ` + sessionCols + `, ` + userCols + `
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
+	touchSession  = `UPDATE sessions SET last_active_at = $1, ip = $2, user_agent = $3 WHERE id = $4`
+	deleteSession = `DELETE FROM sessions WHERE token_hash = $1`
+	userSessions  = `SELECT ` + sessionCols + ` FROM sessions s WHERE s.user_id = $1
+		ORDER BY s.last_active_at DESC, s.id DESC`
+)
+
+func scanSession(sc scanner, extra ...any) (chat.Session, error) {
+	var ss chat.Session
+	var created, active int64
+	dest := append([]any{&ss.ID, &ss.UserID, &ss.TokenHash, &ss.IP, &ss.UserAgent, &created, &active}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return chat.Session{}, err
+	}
+	ss.CreatedAt, ss.LastActiveAt = fromMillis(created), fromMillis(active)
+	return ss, nil
+}
+
+func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Session, error) {
+	ss.CreatedAt = orNow(ss.CreatedAt)
+	if ss.LastActiveAt.IsZero() {
+		ss.LastActiveAt = ss.CreatedAt
+	}
+	ss.LastActiveAt = orNow(ss.LastActiveAt)
+	ss.TokenHash, ss.IP, ss.UserAgent = cleanText(ss.TokenHash), cleanText(ss.IP), cleanText(ss.UserAgent)
+	err := s.run(ctx, func(q querier) error {
+		return q.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
+			toMillis(ss.CreatedAt), toMillis(ss.LastActiveAt)).Scan(&ss.ID)
+	})
+	if err != nil {
+		return chat.Session{}, dbErr("create session", err)
+	}
+	return ss, nil
+}
+
+func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (ss chat.Session, u chat.User, err error) {
+	var us userScan
+	err = s.run(ctx, func(q querier) (err error) {
+		ss, err = scanSession(q.queryRow(sessionByTokenHash, tokenHash), us.dest()...)
+		return err
+	})
+	if err != nil {
+		return chat.Session{}, chat.User{}, dbErr("session", err)
+	}
+	return ss, us.user(), nil
+}
+
+func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time, ip, userAgent string) error {
+	return dbErr(fmt.Sprintf("touch session %d", id), s.run(ctx, func(q querier) error {
+		return mustAffect(q.exec(touchSession, toMillis(orNow(at)), ip, userAgent, id))
+	}))
+}
+
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	return dbErr("delete session", s.run(ctx, func(q querier) error {
+		return mustAffect(q.exec(deleteSession, tokenHash))
+	}))
+}
+
+func (s *Store) UserSessions(ctx context.Context, userID int64) (out []chat.Session, err error) {
+	err = s.run(ctx, func(q querier) (err error) {
+		rows, err := q.query(userSessions, userID)
+		out, err = collect(rows, err, func(sc scanner) (chat.Session, error) {
+			return scanSession(sc)
+		})
+		return err
+	})
+	return out, dbErr("user sessions", err)
+}
+
+// Bans.
+
+const (
+	bannedIPs = `SELECT ip FROM bans ORDER BY ip`
+	banIP     = `INSERT INTO bans (ip, created_at) VALUES ($1, $2)`
+	unbanIP   = `DELETE FROM bans WHERE ip = $1`
+)
+
+func (s *Store) BannedIPs(ctx context.Context) (ips []string, err error) {
+	err = s.run(ctx, func(q querier) (err error) {
+		rows, err := q.query(bannedIPs)
+		ips, err = collect(rows, err, func(sc scanner) (ip string, err error) {
+			err = sc.Scan(&ip)
+			return ip, err
+		})
+		return err
+	})
+	return ips, dbErr("banned ips", err)
+}
+
+// BanIP records ip as banned; an ip already banned returns chat.ErrConflict.
+func (s *Store) BanIP(ctx context.Context, ip string) error {
+	return dbErr("ban ip", s.run(ctx, func(q querier) error {
+		_, err := q.exec(banIP, ip, toMillis(now()))
+		return err
+	}))
+}
+
+// UnbanIP lifts a ban; an ip not banned returns chat.ErrNotFound.
+func (s *Store) UnbanIP(ctx context.Context, ip string) error {
+	return dbErr("unban ip", s.run(ctx, func(q querier) error {
+		return mustAffect(q.exec(unbanIP, ip))
+	}))
+}
