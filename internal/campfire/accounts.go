@@ -103,16 +103,16 @@ func (c *Core) IsSetUp(ctx context.Context) (bool, error) {
 // SignIn checks an email and password and starts a session. Attempts are
 // limited per IP; the error never says which of the two was wrong.
 func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (string, chat.User, error) {
-	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
-		return "", chat.User{}, chat.RateLimited("signing in", retry)
+	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "signing in", failClosed); err != nil {
+		return "", chat.User{}, err
 	}
 	bad := chat.Errorf(chat.KindUnauthorized, "invalid_credentials", "email or password is incorrect")
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || len(email) > c.opts.Limits.EmailBytes || len(password) > 1024 {
 		return "", chat.User{}, bad
 	}
-	if ok, retry := c.emailLimit.Allow(email); !ok {
-		return "", chat.User{}, chat.RateLimited("signing in", retry)
+	if err := c.limit(ctx, c.emailLimit, email, 1, "signing in", failClosed); err != nil {
+		return "", chat.User{}, err
 	}
 	u, err := c.store.UserByEmail(ctx, email)
 	if errors.Is(err, chat.ErrNotFound) {
@@ -185,8 +185,8 @@ func (c *Core) AuthenticateBot(ctx context.Context, key string) (chat.User, erro
 // Join signs a person up through the account's join code.
 func (c *Core) Join(ctx context.Context, code string, s Signup, cl Client) (string, chat.User, error) {
 	// Join shares the sign-in budget: both guess at secrets.
-	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
-		return "", chat.User{}, chat.RateLimited("joining", retry)
+	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "joining", failClosed); err != nil {
+		return "", chat.User{}, err
 	}
 	acct, err := c.store.Account(ctx)
 	if errors.Is(err, chat.ErrNotFound) || (err == nil && subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) != 1) {
@@ -224,8 +224,8 @@ func (c *Core) JoinCodeValid(ctx context.Context, code string, cl Client) (chat.
 	if subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) == 1 {
 		return acct, true, nil
 	}
-	if ok, retry := c.loginLimit.Allow(ipKey(cl.IP)); !ok {
-		return acct, false, chat.RateLimited("join links", retry)
+	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "join links", failClosed); err != nil {
+		return acct, false, err
 	}
 	return acct, false, nil
 }

@@ -42,6 +42,11 @@ type Options struct {
 	// PostBurst messages per PostPer per user.
 	PostBurst int
 	PostPer   time.Duration
+	// Limiters builds the rate limits; nil keeps them in process, per
+	// instance. N instances share one (ratelimit/redis behind
+	// ratelimit.Fallback), so a limit holds across them instead of
+	// multiplying by N.
+	Limiters ratelimit.Factory
 	// WebhookTimeout bounds one bot webhook call (contract: 7 s).
 	WebhookTimeout time.Duration
 	// WebhookQueue bounds pending webhook deliveries; past it they are
@@ -67,6 +72,9 @@ func (o *Options) defaults() {
 		// A person types far slower; a chatty bot or a paste burst fits.
 		o.PostBurst, o.PostPer = 30, 10*time.Second
 	}
+	if o.Limiters == nil {
+		o.Limiters = ratelimit.LocalFactory(100_000)
+	}
 	if o.WebhookTimeout == 0 {
 		o.WebhookTimeout = 7 * time.Second
 	}
@@ -89,10 +97,10 @@ type Core struct {
 	log      *slog.Logger
 	now      func() time.Time
 
-	loginLimit  *ratelimit.Limiter // per client IP (IPv6 by /64)
-	emailLimit  *ratelimit.Limiter // sign-in attempts per account, from any IP
-	postLimit   *ratelimit.Limiter // posts, edits and boosts per user, weighted by size
-	actionLimit *ratelimit.Limiter // room creation and profile changes per user
+	loginLimit  ratelimit.Store // per client IP (IPv6 by /64)
+	emailLimit  ratelimit.Store // sign-in attempts per account, from any IP
+	postLimit   ratelimit.Store // posts, edits and boosts per user, weighted by size
+	actionLimit ratelimit.Store // room creation and profile changes per user
 
 	banned atomic.Pointer[map[string]struct{}]
 	banMu  sync.Mutex // serialises refreshes of banned
@@ -111,12 +119,12 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 	c := &Core{
 		store: st, sessions: sessions, broker: b, render: r, opts: opts, log: log,
 		now:        time.Now,
-		loginLimit: ratelimit.New(opts.LoginBurst, opts.LoginPer, 100_000),
+		loginLimit: opts.Limiters("login", opts.LoginBurst, opts.LoginPer),
 		// Guessing one person's password from many addresses: 20 tries per
 		// 10 minutes, generous for a person who forgot it.
-		emailLimit:  ratelimit.New(20, 10*time.Minute, 100_000),
-		postLimit:   ratelimit.New(opts.PostBurst, opts.PostPer, 100_000),
-		actionLimit: ratelimit.New(20, time.Minute, 100_000),
+		emailLimit:  opts.Limiters("email", 20, 10*time.Minute),
+		postLimit:   opts.Limiters("post", opts.PostBurst, opts.PostPer),
+		actionLimit: opts.Limiters("action", 20, time.Minute),
 		webhooks:    make(chan webhookJob, opts.WebhookQueue),
 	}
 	c.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("campfire-dummy-password"), opts.BcryptCost)
@@ -218,12 +226,45 @@ func ipKey(ip string) string {
 // largest bodies are where Markdown's worst cases live.
 func postCost(body string) int { return 1 + len(body)/4096 }
 
-// allowAction spends one of u's tokens for rooms and profile changes.
-func (c *Core) allowAction(u chat.User, what string) error {
-	if ok, retry := c.actionLimit.Allow(keyUser(u.ID)); !ok {
+// What a limit does when its Store cannot decide (a shared store that is
+// down and has no fallback). The shipped shared store falls back to
+// per-instance limits and so always decides; this is the last line.
+const (
+	// failOpen allows: posting and room changes must not stop because a
+	// limiter did, and a person stays bounded by the other checks.
+	failOpen = false
+	// failClosed refuses with 503: guessing passwords or join codes must
+	// never become unlimited.
+	failClosed = true
+)
+
+// limit spends n of key's tokens in s, or returns the rate-limited error
+// naming what the caller was doing.
+func (c *Core) limit(ctx context.Context, s ratelimit.Store, key string, n int, what string, closed bool) error {
+	ok, retry, err := s.AllowN(ctx, key, n)
+	if err != nil {
+		if closed {
+			c.log.Error("rate limit undecided; refusing", "what", what, "err", err)
+			return chat.Errorf(chat.KindUnavailable, "unavailable", "%s is briefly unavailable; try again shortly", what)
+		}
+		c.log.Warn("rate limit undecided; allowing", "what", what, "err", err)
+		return nil
+	}
+	if !ok {
 		return chat.RateLimited(what, retry)
 	}
 	return nil
+}
+
+// limitAction spends one of u's tokens for rooms and profile changes.
+func (c *Core) limitAction(ctx context.Context, u chat.User, what string) error {
+	return c.limit(ctx, c.actionLimit, keyUser(u.ID), 1, what, failOpen)
+}
+
+// allowAction is limitAction for callers without a context yet.
+// TODO: users.go calls limitAction with its ctx; then remove this.
+func (c *Core) allowAction(u chat.User, what string) error {
+	return c.limitAction(context.Background(), u, what)
 }
 
 func requireAdmin(u chat.User) error {

@@ -31,8 +31,8 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	if err != nil {
 		return chat.Message{}, false, err
 	}
-	if ok, retry := c.postLimit.AllowN(keyUser(u.ID), postCost(body)); !ok {
-		return chat.Message{}, false, chat.RateLimited("posting", retry)
+	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), postCost(body), "posting", failOpen); err != nil {
+		return chat.Message{}, false, err
 	}
 	html, mentions, err := c.renderBody(ctx, roomID, body)
 	if err != nil {
@@ -182,8 +182,8 @@ func (c *Core) UpdateMessage(ctx context.Context, u chat.User, id int64, body st
 	if err := chat.CheckBody(body, c.opts.Limits); err != nil {
 		return m, err
 	}
-	if ok, retry := c.postLimit.AllowN(keyUser(u.ID), postCost(body)); !ok {
-		return m, chat.RateLimited("editing", retry)
+	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), postCost(body), "editing", failOpen); err != nil {
+		return m, err
 	}
 	html, mentions, err := c.renderBody(ctx, m.RoomID, body)
 	if err != nil {
@@ -225,8 +225,8 @@ func (c *Core) Boost(ctx context.Context, u chat.User, messageID int64, content 
 	if err != nil {
 		return chat.Boost{}, err
 	}
-	if ok, retry := c.postLimit.Allow(keyUser(u.ID)); !ok {
-		return chat.Boost{}, chat.RateLimited("boosting", retry)
+	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), 1, "boosting", failOpen); err != nil {
+		return chat.Boost{}, err
 	}
 	b, err := c.store.CreateBoost(ctx, messageID, u.ID, content)
 	if err != nil {

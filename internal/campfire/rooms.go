@@ -69,7 +69,7 @@ func (c *Core) checkUserIDs(ctx context.Context, ids []int64) ([]int64, error) {
 
 // CreateRoom creates an open or closed room with the creator as a member.
 func (c *Core) CreateRoom(ctx context.Context, u chat.User, in RoomInput) (chat.RoomView, error) {
-	if err := c.allowAction(u, "creating rooms"); err != nil {
+	if err := c.limitAction(ctx, u, "creating rooms"); err != nil {
 		return chat.RoomView{}, err
 	}
 	if in.Name == nil {
@@ -109,7 +109,7 @@ func (c *Core) DirectRoom(ctx context.Context, u chat.User, userIDs []int64) (ch
 	if len(ids) < 2 {
 		return chat.RoomView{}, false, chat.Invalid("invalid_user_ids", "name at least one other person")
 	}
-	if err := c.allowAction(u, "starting pings"); err != nil {
+	if err := c.limitAction(ctx, u, "starting pings"); err != nil {
 		return chat.RoomView{}, false, err
 	}
 	r, created, err := c.store.DirectRoom(ctx, u.ID, ids)
