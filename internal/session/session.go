@@ -19,9 +19,22 @@ import (
 	"github.com/campfire-go/campfire/internal/store"
 )
 
-// Store keeps sessions. Lookup of an unknown, revoked or expired token
-// returns an error matching chat.ErrNotFound. Implementations: DB (the
-// store's sessions table) and, later, Redis with a sliding TTL.
+// Store keeps sessions. Implementations: DB (the store's sessions table,
+// one instance) and redis.Store (the same table as the durable record, with
+// Redis `session:{hash}` entries on a sliding TTL, for N instances).
+//
+// The contract, pinned for every implementation by sessiontest.Run:
+//   - Lookup of an unknown, revoked or expired token, or of a token whose
+//     user is not active (deactivated, banned) or gone, returns an error
+//     matching chat.ErrNotFound. The user is always as the database has it
+//     now, never a cached copy.
+//   - A session expires after IdleTTL without a Lookup (when the
+//     implementation has one: DB without IdleTTL never expires sessions).
+//     Every successful Lookup is activity and restarts that clock.
+//   - Delete and Revoke take effect on every instance when they return.
+//     The one exception is stated by redis.Store: if Redis cannot be
+//     reached at that moment, other instances may honour the session for at
+//     most TouchEvery longer.
 type Store interface {
 	// Create starts a session for userID and returns its token.
 	Create(ctx context.Context, userID int64, ip, userAgent string) (token string, s chat.Session, err error)
@@ -32,6 +45,11 @@ type Store interface {
 	// the token was unknown, which is not an error: signing out twice is
 	// fine), so the caller can close what the session opened.
 	Delete(ctx context.Context, token string) (chat.Session, error)
+	// Revoke revokes the sessions with these token hashes (as Hash returns
+	// and chat.Session.TokenHash holds). Unknown hashes, including ones
+	// whose database rows are already gone (DeactivateUser deletes them),
+	// are not an error; revoking them still clears any cached copy.
+	Revoke(ctx context.Context, hashes ...string) error
 }
 
 // NewToken returns a fresh random token (256 bits, URL-safe base64).
@@ -47,6 +65,10 @@ func Hash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// ValidToken reports whether token could have come from NewToken's family
+// at all; anything else is refused before it costs a hash or a query.
+func ValidToken(token string) bool { return token != "" && len(token) <= 128 }
+
 // TouchEvery is how stale last_active_at may get before a request updates it.
 const TouchEvery = time.Minute
 
@@ -54,6 +76,13 @@ const TouchEvery = time.Minute
 type DB struct {
 	Store store.Store
 	Now   func() time.Time
+	// IdleTTL, when positive, expires a session that has had no Lookup for
+	// that long: the next Lookup deletes it and returns chat.ErrNotFound.
+	// Zero (the single-instance default) keeps people signed in until they
+	// sign out, as Campfire does. The check reads last_active_at, which is
+	// written at most once per TouchEvery, so a session may expire up to
+	// TouchEvery before IdleTTL of real inactivity, never after.
+	IdleTTL time.Duration
 }
 
 var _ Store = (*DB)(nil)
@@ -79,22 +108,53 @@ func (d *DB) Create(ctx context.Context, userID int64, ip, userAgent string) (st
 }
 
 func (d *DB) Lookup(ctx context.Context, token, ip, userAgent string) (chat.Session, chat.User, error) {
-	if token == "" || len(token) > 128 {
+	if !ValidToken(token) {
 		return chat.Session{}, chat.User{}, chat.ErrNotFound
 	}
 	s, u, err := d.Store.SessionByTokenHash(ctx, Hash(token))
 	if err != nil {
-		return s, u, err
+		return chat.Session{}, chat.User{}, err
 	}
-	if now := d.now(); now.Sub(s.LastActiveAt) > TouchEvery {
-		// Activity is advisory: a failed touch must not fail the request.
-		_ = d.Store.TouchSession(ctx, s.ID, now.UTC(), ip, truncate(userAgent, 512))
+	if !u.Active() {
+		return chat.Session{}, chat.User{}, chat.ErrNotFound
+	}
+	now := d.now()
+	if d.Expired(s, now) {
+		if err := d.Store.DeleteSession(ctx, s.TokenHash); err != nil && !errors.Is(err, chat.ErrNotFound) {
+			return chat.Session{}, chat.User{}, fmt.Errorf("deleting expired session: %w", err)
+		}
+		return chat.Session{}, chat.User{}, chat.ErrNotFound
+	}
+	// Activity is advisory: a failed touch must not fail the request. A
+	// row deleted since the read above was revoked in between.
+	if _, err := d.Touch(ctx, &s, now, ip, userAgent); errors.Is(err, chat.ErrNotFound) {
+		return chat.Session{}, chat.User{}, chat.ErrNotFound
 	}
 	return s, u, nil
 }
 
+// Expired reports whether s has been idle for longer than IdleTTL at now.
+func (d *DB) Expired(s chat.Session, now time.Time) bool {
+	return d.IdleTTL > 0 && now.Sub(s.LastActiveAt) > d.IdleTTL
+}
+
+// Touch records activity on s at now when its last_active_at is more than
+// TouchEvery old, and updates s to match. It reports whether it wrote; an
+// error matching chat.ErrNotFound means the row is gone (revoked).
+func (d *DB) Touch(ctx context.Context, s *chat.Session, now time.Time, ip, userAgent string) (bool, error) {
+	if now.Sub(s.LastActiveAt) <= TouchEvery {
+		return false, nil
+	}
+	ua := truncate(userAgent, 512)
+	if err := d.Store.TouchSession(ctx, s.ID, now.UTC(), ip, ua); err != nil {
+		return false, err
+	}
+	s.LastActiveAt, s.IP, s.UserAgent = now.UTC(), ip, ua
+	return true, nil
+}
+
 func (d *DB) Delete(ctx context.Context, token string) (chat.Session, error) {
-	if token == "" || len(token) > 128 {
+	if !ValidToken(token) {
 		return chat.Session{}, nil
 	}
 	s, _, err := d.Store.SessionByTokenHash(ctx, Hash(token))
@@ -105,6 +165,15 @@ func (d *DB) Delete(ctx context.Context, token string) (chat.Session, error) {
 		return chat.Session{}, nil
 	}
 	return s, err
+}
+
+func (d *DB) Revoke(ctx context.Context, hashes ...string) error {
+	for _, h := range hashes {
+		if err := d.Store.DeleteSession(ctx, h); err != nil && !errors.Is(err, chat.ErrNotFound) {
+			return fmt.Errorf("revoking session: %w", err)
+		}
+	}
+	return nil
 }
 
 // truncate cuts s to at most n bytes on a character boundary, dropping
