@@ -65,6 +65,7 @@ func (f *Factory) Store(name string, burst int, per time.Duration) ratelimit.Sto
 	}
 	return &store{
 		f:     f,
+		name:  name,
 		keys:  f.prefix + "ratelimit:" + name + ":",
 		limit: redis_rate.Limit{Rate: burst, Burst: burst, Period: per},
 	}
@@ -72,6 +73,7 @@ func (f *Factory) Store(name string, burst int, per time.Duration) ratelimit.Sto
 
 type store struct {
 	f     *Factory
+	name  string
 	keys  string // prefix of this limit's keys
 	limit redis_rate.Limit
 }
@@ -84,7 +86,7 @@ func (s *store) AllowN(ctx context.Context, key string, n int) (bool, time.Durat
 	defer cancel()
 	res, err := s.f.lim.AllowN(ctx, s.keys+key, s.limit, n)
 	if err != nil {
-		return false, 0, fmt.Errorf("rate limit %s: %w", strings.TrimPrefix(s.keys, s.f.prefix), err)
+		return false, 0, fmt.Errorf("rate limit %s: %w", s.name, err)
 	}
 	if res.Allowed == 0 {
 		// The script's float seconds may round to zero at the edge; a
