@@ -279,4 +279,6 @@ func registerHubMetrics(m *metrics.Metrics, h *realtime.Hub) {
 		func() float64 { return float64(h.Stats().SlowClosed) })
 	m.AddCounter("campfire_ws_gap_fills_total", "Per-room seq gaps filled from the database.",
 		func() float64 { return float64(h.Stats().GapFills) })
+	m.AddCounter("campfire_ws_resyncs_total", "Catch-ups from the database and socket re-checks after a broker reconnect.",
+		func() float64 { return float64(h.Stats().Resyncs) })
 }

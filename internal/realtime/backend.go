@@ -18,4 +18,8 @@ type Backend interface {
 	// PostMessage stores and publishes a message exactly like the HTTP post
 	// (created=false for an idempotent retry).
 	PostMessage(ctx context.Context, u chat.User, roomID int64, body, clientMessageID string) (chat.Message, bool, error)
+	// SessionUser returns the active user of the session with tokenHash
+	// ("" for a socket opened without one: then userID's), or an error
+	// matching chat.ErrNotFound when it was revoked or the user is gone.
+	SessionUser(ctx context.Context, userID int64, tokenHash string) (chat.User, error)
 }

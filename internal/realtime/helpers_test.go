@@ -87,6 +87,16 @@ func (b *testBackend) RoomForUser(ctx context.Context, u chat.User, roomID int64
 	return chat.RoomView{Room: *r, Involvement: chat.InvolvementEverything}, nil
 }
 
+func (b *testBackend) SessionUser(ctx context.Context, userID int64, tokenHash string) (chat.User, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	u, ok := b.users[userID]
+	if !ok || !u.Active() {
+		return chat.User{}, chat.NotFound("user")
+	}
+	return u, nil
+}
+
 func (b *testBackend) MessagesAfter(ctx context.Context, roomID, afterSeq int64, limit int) ([]chat.Message, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -88,6 +88,9 @@ type Hub struct {
 	presenceMu    sync.Mutex
 	presenceDirty map[int64]struct{}
 
+	resyncMu               sync.Mutex
+	resyncing, resyncAgain bool
+
 	stats stats
 
 	// onSlow, when set (tests), is called when a socket overflows.
@@ -222,6 +225,8 @@ func (h *Hub) Handle(e broker.Event) {
 				}
 			})
 		}
+	case e.Type == broker.ControlResync:
+		h.resync()
 	case e.Type == broker.ControlLeaveRoom:
 		for _, id := range e.UserIDs {
 			h.eachUserConn(id, func(c *conn) { c.leave(e.RoomID) })
@@ -274,11 +279,12 @@ type Stats struct {
 	Flushes       uint64 // writes that carried them (frames/flushes = batching)
 	SlowClosed    uint64 // sockets closed with 4008
 	GapFills      uint64 // gaps filled from the database
+	Resyncs       uint64 // catch-ups after a broker reconnect
 }
 
 type stats struct {
-	conns, subs                  atomic.Int64
-	frames, flushes, slow, fills atomic.Uint64
+	conns, subs                           atomic.Int64
+	frames, flushes, slow, fills, resyncs atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -290,6 +296,7 @@ func (h *Hub) Stats() Stats {
 		Flushes:       h.stats.flushes.Load(),
 		SlowClosed:    h.stats.slow.Load(),
 		GapFills:      h.stats.fills.Load(),
+		Resyncs:       h.stats.resyncs.Load(),
 	}
 }
 

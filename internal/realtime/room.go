@@ -168,8 +168,27 @@ func (h *Hub) fillGap(rm *room) {
 		rm.mu.Unlock()
 		return
 	}
+	h.fill(rm, rm.fillTo)
+}
+
+// catchUp delivers every message of rm committed past what it delivered,
+// without waiting for a later event to reveal the gap: after a broker
+// reconnect, whatever was published meanwhile may never arrive.
+func (h *Hub) catchUp(rm *room) {
+	rm.mu.Lock()
+	if rm.dead {
+		rm.mu.Unlock()
+		return
+	}
+	h.fill(rm, 0)
+}
+
+// fill reads rm's messages past lastSeq up to seq to (to <= 0: all that
+// are committed) and delivers them merged with the pending events, in
+// order. rm.mu is held on entry and released while reading.
+func (h *Hub) fill(rm *room, to int64) {
 	rm.filling = true
-	from, to := rm.lastSeq, rm.fillTo
+	from := rm.lastSeq
 	rm.mu.Unlock()
 
 	var fetched []seqFrame
@@ -193,7 +212,7 @@ func (h *Hub) fillGap(rm *room) {
 	}
 	merged := append(fetched, rm.pending...)
 	slices.SortStableFunc(merged, func(a, b seqFrame) int { return cmp.Compare(a.seq, b.seq) })
-	bound := to
+	bound := max(to, from)
 	if len(fetched) > 0 {
 		bound = max(bound, fetched[len(fetched)-1].seq)
 	}
