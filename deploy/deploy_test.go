@@ -83,7 +83,7 @@ func TestAffinity(t *testing.T) {
 	forEachProxy(t, func(t *testing.T, start func(testing.TB, []string) string) {
 		a, b := newBackend(t, "a"), newBackend(t, "b")
 		base := start(t, []string{a.addr(), b.addr()})
-		seen := map[string]int{}
+		seen, seenBearer := map[string]int{}, map[string]int{}
 		for i := range 20 {
 			cookie := fmt.Sprintf("token-%d", i)
 			first := send(t, base, "GET", "/", cookie, nil).backend
@@ -96,14 +96,20 @@ func TestAffinity(t *testing.T) {
 			// A bearer token (an API client, the load tool) sticks too.
 			bearer := "Bearer " + cookie
 			want := sendAuth(t, base, bearer).backend
+			seenBearer[want]++
 			for range 2 {
 				if got := sendAuth(t, base, bearer).backend; got != want {
 					t.Fatalf("bearer %s went to %s, then to %s", cookie, want, got)
 				}
 			}
 		}
+		// All requests come from 127.0.0.1: one backend for all would mean
+		// the proxy hashed the address, not the cookie or token.
 		if seen["a"] == 0 || seen["b"] == 0 {
-			t.Errorf("20 sessions all went to one backend: %v", seen)
+			t.Errorf("20 session cookies all went to one backend: %v", seen)
+		}
+		if seenBearer["a"] == 0 || seenBearer["b"] == 0 {
+			t.Errorf("20 bearer tokens all went to one backend: %v", seenBearer)
 		}
 	})
 }
