@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-func client(t *testing.T) goredis.UniversalClient {
+func client(t testing.TB) goredis.UniversalClient {
 	t.Helper()
 	opts, err := goredis.ParseURL(testenv.RedisURL(t))
 	if err != nil {
@@ -32,12 +33,15 @@ func client(t *testing.T) goredis.UniversalClient {
 	return c
 }
 
+// slow is the Timeout in tests: a loaded CI machine is no reason to fail.
+const slow = 10 * time.Second
+
 // prefix is a fresh key namespace; its keys expire on their own.
 func prefix() string { return "campfire-test:" + rand.Text()[:12] + ":" }
 
 func TestContract(t *testing.T) {
 	presencetest.Run(t, func(t *testing.T, ttl time.Duration, now func() time.Time) presence.Presence {
-		return redis.New(client(t), redis.Options{Prefix: prefix(), TTL: ttl, Now: now})
+		return redis.New(client(t), redis.Options{Prefix: prefix(), Timeout: slow, TTL: ttl, Now: now})
 	})
 }
 
@@ -59,8 +63,8 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // the other sees its people go offline and its Sweep reports the room.
 func TestInstancesShareAndCrashedExpire(t *testing.T) {
 	p, clock := prefix(), newClock()
-	a := redis.New(client(t), redis.Options{Prefix: p, TTL: time.Minute, Now: clock.Now})
-	b := redis.New(client(t), redis.Options{Prefix: p, TTL: time.Minute, Now: clock.Now})
+	a := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
+	b := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 
 	if changed, err := a.Join(ctx, 1, 10, "a-1"); err != nil || !changed {
 		t.Fatalf("join on a: %v, %v", changed, err)
@@ -89,7 +93,7 @@ func TestInstancesShareAndCrashedExpire(t *testing.T) {
 
 func TestKeysUnderPrefixWithTTL(t *testing.T) {
 	c, p, clock := client(t), prefix(), newClock()
-	pr := redis.New(c, redis.Options{Prefix: p, TTL: time.Minute, Now: clock.Now})
+	pr := redis.New(c, redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	must(pr.Join(ctx, 1, 10, "a"))
 	must(pr.Join(ctx, 2, 10, "a"))
 	keys, err := c.Keys(ctx, "*"+p+"*").Result()
@@ -123,7 +127,7 @@ func TestKeysUnderPrefixWithTTL(t *testing.T) {
 // on an instance that keeps crashing does not grow a set.
 func TestJoinDropsDeadSockets(t *testing.T) {
 	c, p, clock := client(t), prefix(), newClock()
-	pr := redis.New(c, redis.Options{Prefix: p, TTL: time.Minute, Now: clock.Now})
+	pr := redis.New(c, redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	for i := range 5 {
 		must(pr.Join(ctx, 1, 10, "live"))
 		must(pr.Join(ctx, 1, 10, "dead-"+strconv.Itoa(i)))
@@ -142,7 +146,7 @@ func TestJoinDropsDeadSockets(t *testing.T) {
 // One Sweep does bounded work and leaves the rest to the next.
 func TestSweepIsBounded(t *testing.T) {
 	p, clock := prefix(), newClock()
-	pr := redis.New(client(t), redis.Options{Prefix: p, TTL: time.Minute, Now: clock.Now})
+	pr := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	const perSweep = 64 * 16 // rooms per batch × batches
 	const rooms = perSweep + 10
 	for r := range int64(rooms) {
@@ -188,4 +192,34 @@ func expectOnline(t *testing.T, p presence.Presence, roomID int64, want ...int64
 	if got == nil || !slices.Equal(got, append([]int64{}, want...)) {
 		t.Fatalf("Online(%d) = %#v, want %v", roomID, got, want)
 	}
+}
+
+// BenchmarkJoin is one heartbeat (a script round trip) into 100 rooms of
+// 100 users; BenchmarkOnline reads one such room.
+func BenchmarkJoin(b *testing.B) {
+	pr := redis.New(client(b), redis.Options{Prefix: prefix(), Timeout: slow})
+	var seed atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := seed.Add(7919)
+		for pb.Next() {
+			must(pr.Join(ctx, i%100, i%10_000/100, "c"))
+			i++
+		}
+	})
+}
+
+func BenchmarkOnline(b *testing.B) {
+	pr := redis.New(client(b), redis.Options{Prefix: prefix(), Timeout: slow})
+	for u := range int64(100) {
+		must(pr.Join(ctx, 1, u, "c"))
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if ids, err := pr.Online(ctx, 1); err != nil || len(ids) != 100 {
+				b.Fatal(len(ids), err)
+			}
+		}
+	})
 }

@@ -43,9 +43,11 @@ func Run(t *testing.T, newFactory func(t *testing.T) ratelimit.Factory) {
 		time.Sleep(retry + 20*time.Millisecond) // waiting for the refill is the test
 		expectAllowed(t, s, "k", 1, "after retryAfter")
 		time.Sleep(per + 20*time.Millisecond)
+		start := time.Now()
 		expectAllowed(t, s, "k", 1, "after per, first of the burst")
 		expectAllowed(t, s, "k", 1, "after per, second of the burst")
-		if ok, _ := allow(t, s, "k", 1); ok {
+		// Unless the machine was so slow that a token came back meanwhile.
+		if ok, _ := allow(t, s, "k", 1); ok && time.Since(start) < per/2 {
 			t.Fatal("refilled past the burst")
 		}
 	})

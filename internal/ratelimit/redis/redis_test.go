@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"net"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +18,7 @@ import (
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-func client(t *testing.T) goredis.UniversalClient {
+func client(t testing.TB) goredis.UniversalClient {
 	t.Helper()
 	opts, err := goredis.ParseURL(testenv.RedisURL(t))
 	if err != nil {
@@ -31,27 +33,30 @@ func client(t *testing.T) goredis.UniversalClient {
 	return c
 }
 
+// slow is the Timeout in tests: a loaded CI machine is no reason to fail.
+const slow = 10 * time.Second
+
 // prefix is a fresh key namespace; its keys expire on their own.
-func prefix(t *testing.T) string { return "campfire-test:" + rand.Text()[:12] + ":" }
+func prefix() string { return "campfire-test:" + rand.Text()[:12] + ":" }
 
 func TestContract(t *testing.T) {
 	ratelimittest.Run(t, func(t *testing.T) ratelimit.Factory {
-		return redis.New(client(t), redis.Options{Prefix: prefix(t)}).Store
+		return redis.New(client(t), redis.Options{Prefix: prefix(), Timeout: slow}).Store
 	})
 }
 
 // Two instances, each with its own client, share one budget.
 func TestShared(t *testing.T) {
 	ratelimittest.RunShared(t, func(t *testing.T) (ratelimit.Factory, ratelimit.Factory) {
-		p := prefix(t)
-		return redis.New(client(t), redis.Options{Prefix: p}).Store, redis.New(client(t), redis.Options{Prefix: p}).Store
+		p := prefix()
+		return redis.New(client(t), redis.Options{Prefix: p, Timeout: slow}).Store, redis.New(client(t), redis.Options{Prefix: p, Timeout: slow}).Store
 	})
 }
 
 func TestKeysLiveUnderPrefixAndExpire(t *testing.T) {
-	c, p := client(t), prefix(t)
+	c, p := client(t), prefix()
 	ctx := context.Background()
-	s := redis.New(c, redis.Options{Prefix: p}).Store("login", 10, 3*time.Minute)
+	s := redis.New(c, redis.Options{Prefix: p, Timeout: slow}).Store("login", 10, 3*time.Minute)
 	if _, _, err := s.AllowN(ctx, "192.0.2.7", 1); err != nil {
 		t.Fatal(err)
 	}
@@ -109,4 +114,99 @@ func TestRedisDown(t *testing.T) {
 	if !fb.Degraded() || fb.Fallbacks() != 3 {
 		t.Errorf("Degraded %v, Fallbacks %d; want true, 3", fb.Degraded(), fb.Fallbacks())
 	}
+}
+
+// A Redis of the test's own is killed and restarted under two instances:
+// their limits degrade to per instance at once, never fail, and are shared
+// again once Redis is back.
+func TestRedisRestart(t *testing.T) {
+	srv := testenv.StartRedis(t)
+	ctx := context.Background()
+	instance := func() *ratelimit.Fallback {
+		// No retries: a dead server fails the call at once, so the slow
+		// Timeout only guards the healthy phases against a loaded machine.
+		c := goredis.NewClient(&goredis.Options{Addr: srv.Addr(), ContextTimeoutEnabled: true, MaxRetries: -1})
+		t.Cleanup(func() { c.Close() })
+		return ratelimit.NewFallback(redis.New(c, redis.Options{Timeout: slow}).Store, ratelimit.LocalFactory(100),
+			ratelimit.FallbackOptions{Cooldown: 100 * time.Millisecond})
+	}
+	fa, fb := instance(), instance()
+	a, b := fa.Store("post", 4, time.Hour), fb.Store("post", 4, time.Hour)
+	decide := func(s ratelimit.Store, key string) bool {
+		t.Helper()
+		ok, _, err := s.AllowN(ctx, key, 1)
+		if err != nil {
+			t.Fatalf("Fallback failed to decide: %v", err)
+		}
+		return ok
+	}
+	shared := func(key string) {
+		t.Helper()
+		n := 0
+		for i := range 8 {
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			if decide(s, key) {
+				n++
+			}
+		}
+		if n != 4 {
+			t.Errorf("%s: two instances allowed %d of a shared burst of 4", key, n)
+		}
+	}
+	shared("before")
+
+	srv.Kill()
+	var worst time.Duration
+	n := 0
+	for range 6 {
+		start := time.Now()
+		if decide(a, "during") {
+			n++
+		}
+		worst = max(worst, time.Since(start))
+	}
+	if n != 4 {
+		t.Errorf("Redis down: instance a allowed %d of its local burst of 4", n)
+	}
+	if !fa.Degraded() {
+		t.Error("Redis down, not degraded")
+	}
+	t.Logf("slowest decision with Redis down: %v", worst)
+	if worst > time.Second {
+		t.Errorf("a decision with Redis down took %v", worst)
+	}
+
+	srv.Start()
+	deadline := time.Now().Add(5 * time.Second)
+	for fa.Degraded() || fb.Degraded() {
+		if time.Now().After(deadline) {
+			t.Fatal("still degraded 5s after Redis came back")
+		}
+		time.Sleep(20 * time.Millisecond) // the cooldown is the thing waited for
+		decide(a, "probe")
+		decide(b, "probe")
+	}
+	shared("after")
+}
+
+// BenchmarkAllowN measures one shared decision (a script round trip);
+// run with -cpu 1,8 to see it under concurrency.
+func BenchmarkAllowN(b *testing.B) {
+	c := client(b)
+	s := redis.New(c, redis.Options{Prefix: prefix(), Timeout: slow}).Store("bench", 10, 3*time.Minute)
+	ctx := context.Background()
+	var seed atomic.Int64
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(seed.Add(7919))
+		for pb.Next() {
+			if _, _, err := s.AllowN(ctx, strconv.Itoa(i%10_000), 1); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
 }
