@@ -104,102 +104,146 @@ const (
 		FROM d WHERE m.id = d.message_id`
 )
 
-// maxAttempts bounds the runs of a transaction PostgreSQL aborted to break
-// a deadlock.
-const maxAttempts = 3
-
 func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Message, bool, []int64, error) {
-	at := orNow(nm.CreatedAt)
+	j := newPostJob(ctx, nm)
+	r, err := s.posts.submit(ctx, j)
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		return chat.Message{}, false, nil, dbErr("create message", err)
+	}
+	return r.msg, r.created, r.newlyUnread, nil
+}
+
+// postJob is one CreateMessage on its way through the poster.
+type postJob struct {
+	ctx            context.Context
+	nm             store.NewMessage // text already cleaned
+	at             time.Time
+	mentions, skip []int64
+	done           chan postResult // buffered: the poster never waits for a caller
+}
+
+type postResult struct {
+	msg         chat.Message
+	created     bool
+	newlyUnread []int64
+	err         error
+}
+
+func newPostJob(ctx context.Context, nm store.NewMessage) *postJob {
 	nm.ClientMessageID, nm.Body, nm.BodyHTML = cleanText(nm.ClientMessageID), cleanText(nm.Body), cleanText(nm.BodyHTML)
 	mentions := slices.Clone(nm.Mentions)
 	slices.Sort(mentions)
 	mentions = slices.Compact(mentions)
+	if mentions == nil {
+		mentions = []int64{}
+	}
 	skip := nm.SkipUnread
 	if skip == nil {
 		skip = []int64{} // <> ALL(NULL) is NULL, which would mark no one
 	}
-	if mentions == nil {
-		mentions = []int64{}
-	}
+	return &postJob{ctx: ctx, nm: nm, at: orNow(nm.CreatedAt), mentions: mentions, skip: skip,
+		done: make(chan postResult, 1)}
+}
 
-	var msg chat.Message
-	var created bool
-	var newlyUnread []int64
-	err := s.with(ctx, func(c *pgxpool.Conn) error {
-		for attempt := 1; ; attempt++ {
-			var err error
-			msg, created, newlyUnread, err = post(ctx, c, nm, at, mentions, skip)
-			if err == nil || !isRetryable(err) || attempt == maxAttempts {
+// queue adds the job's three statements to b (see postMessage).
+func (j *postJob) queue(b *pgx.Batch) {
+	nm := j.nm
+	b.Queue(lockRoomForPost, nm.RoomID)
+	b.Queue(postCreator, nm.CreatorID)
+	b.Queue(postMessage, cleanArgs([]any{nm.RoomID, nm.CreatorID, nullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
+		toMillis(j.at), j.mentions, j.skip})...)
+}
+
+// postRow is what the database answered for one job.
+type postRow struct {
+	roomFound, creatorFound bool
+	creator                 chat.User
+	existing, id, seq       int64
+	kept, newlyUnread       []int64
+}
+
+// readPostRow reads the results of one job's statements. An error is the
+// whole transaction's: it was rolled back.
+func readPostRow(br pgx.BatchResults) (r postRow, err error) {
+	tag, err := br.Exec()
+	if err != nil {
+		return r, err
+	}
+	r.roomFound = tag.RowsAffected() > 0
+	r.creator, err = scanUser(br.QueryRow())
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return r, err
+	}
+	r.creatorFound = err == nil
+	err = br.QueryRow().Scan(&r.existing, &r.id, &r.seq, &r.kept, &r.newlyUnread)
+	return r, err
+}
+
+// result turns the committed row into the caller's answer.
+func (j *postJob) result(q querier, r postRow) postResult {
+	nm := j.nm
+	switch {
+	case !r.creatorFound:
+		return postResult{err: notFound(fmt.Sprintf("creator %d", nm.CreatorID))}
+	case !r.creator.Active():
+		// Checked after the room's lock, so after any deactivation
+		// committed before it: a socket that outlived its user cannot post.
+		return postResult{err: fmt.Errorf("creator %d is %s: %w", nm.CreatorID, r.creator.Status, chat.ErrForbidden)}
+	case !r.roomFound:
+		return postResult{err: notFound(fmt.Sprintf("room %d", nm.RoomID))}
+	case r.existing != 0:
+		// A retry: return the original; no seq was taken.
+		msg, err := loadMessage(q, r.existing)
+		return postResult{msg: msg, err: err}
+	case r.id == 0:
+		// The creator was deactivated between the statements.
+		return postResult{err: fmt.Errorf("creator %d is not active: %w", nm.CreatorID, chat.ErrForbidden)}
+	}
+	if r.kept == nil {
+		r.kept = []int64{}
+	}
+	return postResult{msg: chat.Message{
+		ID: r.id, RoomID: nm.RoomID, Seq: r.seq, CreatorID: nm.CreatorID, ClientMessageID: nm.ClientMessageID,
+		Body: nm.Body, BodyHTML: nm.BodyHTML, Creator: r.creator, Mentions: r.kept, Boosts: []chat.Boost{},
+		CreatedAt: j.at, UpdatedAt: j.at,
+	}, created: true, newlyUnread: r.newlyUnread}
+}
+
+// runPosts runs jobs as one pipeline on c, which PostgreSQL runs as one
+// implicit transaction with one commit, and answers each job. The jobs
+// must be in ascending room order (see poster.run). It returns an error,
+// answering no job, when the transaction failed: then nothing of it was
+// kept.
+func runPosts(ctx context.Context, c *pgxpool.Conn, jobs []*postJob) error {
+	b := &pgx.Batch{}
+	for _, j := range jobs {
+		j.queue(b)
+	}
+	br := c.SendBatch(ctx, b)
+	rows := make([]postRow, len(jobs))
+	err := func() (err error) {
+		defer br.Close()
+		for i := range jobs {
+			if rows[i], err = readPostRow(br); err != nil {
 				return err
 			}
 		}
-	})
-	if err != nil {
-		return chat.Message{}, false, nil, dbErr("create message", err)
-	}
-	return msg, created, newlyUnread, nil
-}
-
-// post runs one attempt of CreateMessage on c.
-func post(ctx context.Context, c *pgxpool.Conn, nm store.NewMessage, at time.Time, mentions, skip []int64) (
-	msg chat.Message, created bool, newlyUnread []int64, err error) {
-	ms := toMillis(at)
-	b := &pgx.Batch{}
-	b.Queue(lockRoomForPost, nm.RoomID)
-	b.Queue(postCreator, nm.CreatorID)
-	b.Queue(postMessage, nm.RoomID, nm.CreatorID, nullString(nm.ClientMessageID), nm.Body, nm.BodyHTML, ms,
-		mentions, skip)
-	br := c.SendBatch(ctx, b)
-	var (
-		creator                 chat.User
-		existing, id, seq       int64
-		kept                    []int64
-		roomFound, creatorFound bool
-	)
-	err = func() error {
-		defer br.Close()
-		tag, err := br.Exec()
-		if err != nil {
-			return err
-		}
-		roomFound = tag.RowsAffected() > 0
-		creator, err = scanUser(br.QueryRow())
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		creatorFound = err == nil
-		return br.QueryRow().Scan(&existing, &id, &seq, &kept, &newlyUnread)
+		return nil
 	}()
 	if err == nil {
 		err = br.Close() // the commit's outcome
 	}
-	switch {
-	case err != nil:
-		return chat.Message{}, false, nil, err
-	case !creatorFound:
-		return chat.Message{}, false, nil, notFound(fmt.Sprintf("creator %d", nm.CreatorID))
-	case !creator.Active():
-		// Checked after the lock, so after any deactivation committed
-		// before it: a socket that outlived its user cannot post.
-		return chat.Message{}, false, nil, fmt.Errorf("creator %d is %s: %w", nm.CreatorID, creator.Status, chat.ErrForbidden)
-	case !roomFound:
-		return chat.Message{}, false, nil, notFound(fmt.Sprintf("room %d", nm.RoomID))
-	case existing != 0:
-		// A retry: return the original; no seq was taken.
-		msg, err = loadMessage(querier{ctx: ctx, db: c}, existing)
-		return msg, false, nil, err
-	case id == 0:
-		// The creator was deactivated between the statements.
-		return chat.Message{}, false, nil, fmt.Errorf("creator %d is not active: %w", nm.CreatorID, chat.ErrForbidden)
+	if err != nil {
+		return err
 	}
-	if kept == nil {
-		kept = []int64{}
+	q := querier{ctx: ctx, db: c}
+	for i, j := range jobs {
+		j.done <- j.result(q, rows[i])
 	}
-	return chat.Message{
-		ID: id, RoomID: nm.RoomID, Seq: seq, CreatorID: nm.CreatorID, ClientMessageID: nm.ClientMessageID,
-		Body: nm.Body, BodyHTML: nm.BodyHTML, Creator: creator, Mentions: kept, Boosts: []chat.Boost{},
-		CreatedAt: at, UpdatedAt: at,
-	}, true, newlyUnread, nil
+	return nil
 }
 
 // loadMessage reads one message with its creator, mentions and boosts.

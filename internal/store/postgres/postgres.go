@@ -84,8 +84,9 @@ const defaultConnectTimeout = 10 * time.Second
 // Store is the PostgreSQL implementation of store.Store. It is safe for
 // concurrent use, by any number of processes at once.
 type Store struct {
-	pool *pgxpool.Pool
-	opts Options
+	pool  *pgxpool.Pool
+	opts  Options
+	posts *poster
 
 	closeOnce sync.Once
 }
@@ -126,6 +127,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, err
 	}
+	s.posts = startPoster(s)
 	return s, nil
 }
 
@@ -134,10 +136,14 @@ func (s *Store) Ping(ctx context.Context) error {
 	return dbErr("ping", s.with(ctx, func(c *pgxpool.Conn) error { return c.Ping(ctx) }))
 }
 
-// Close closes the pool, waiting for connections in use to be returned.
-// It is safe to call more than once.
+// Close stops taking posts, finishes those queued, and closes the pool,
+// waiting for connections in use to be returned. It is safe to call more
+// than once.
 func (s *Store) Close() error {
-	s.closeOnce.Do(s.pool.Close)
+	s.closeOnce.Do(func() {
+		s.posts.close()
+		s.pool.Close()
+	})
 	return nil
 }
 
@@ -160,10 +166,18 @@ func (s *Store) with(ctx context.Context, fn func(c *pgxpool.Conn) error) error 
 }
 
 // tx runs fn in a transaction (READ COMMITTED) on a pooled connection and
-// commits if it returns nil.
+// commits if it returns nil. A transaction PostgreSQL aborted to break a
+// deadlock runs again, so fn must set its results afresh each run.
 func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 	return s.with(ctx, func(c *pgxpool.Conn) error {
-		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return fn(querier{ctx: ctx, db: tx}) })
+		var err error
+		for range maxAttempts {
+			err = pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error { return fn(querier{ctx: ctx, db: tx}) })
+			if !isRetryable(err) {
+				return err
+			}
+		}
+		return err
 	})
 }
 
