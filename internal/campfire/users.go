@@ -3,6 +3,7 @@ package campfire
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/campfire-go/campfire/internal/broker"
@@ -91,24 +92,32 @@ func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) 
 }
 
 // revokeSessions signs a user out everywhere but keep (a token hash, or
-// "") and closes those sessions' sockets.
+// "") and closes those sessions' sockets. It goes through the session
+// store, so a cached copy (Redis) goes with the database row.
 func (c *Core) revokeSessions(ctx context.Context, userID int64, keep string) error {
-	sessions, err := c.store.UserSessions(ctx, userID)
+	hashes, err := c.sessionHashes(ctx, userID)
 	if err != nil {
 		return err
 	}
-	var closed []string
-	for _, s := range sessions {
-		if s.TokenHash == keep {
-			continue
-		}
-		if err := c.store.DeleteSession(ctx, s.TokenHash); err != nil && !errors.Is(err, chat.ErrNotFound) {
-			return err
-		}
-		closed = append(closed, s.TokenHash)
+	hashes = slices.DeleteFunc(hashes, func(h string) bool { return h == keep })
+	if err := c.sessions.Revoke(ctx, hashes...); err != nil {
+		return err
 	}
-	c.closeSessions(ctx, userID, closed...)
+	c.closeSessions(ctx, userID, hashes...)
 	return nil
+}
+
+// sessionHashes lists the token hashes of a user's sessions.
+func (c *Core) sessionHashes(ctx context.Context, userID int64) ([]string, error) {
+	sessions, err := c.store.UserSessions(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	hashes := make([]string, len(sessions))
+	for i, s := range sessions {
+		hashes[i] = s.TokenHash
+	}
+	return hashes, nil
 }
 
 func cleanBio(b string, l chat.Limits) (string, error) {
@@ -162,9 +171,20 @@ func (c *Core) deactivate(ctx context.Context, admin chat.User, id int64, status
 	if id == admin.ID {
 		return chat.Invalid("cannot_deactivate_self", "you can't deactivate yourself")
 	}
+	// Listed first: DeactivateUser deletes the rows (and reads their IPs
+	// for a ban), and the session store must then drop its cached copies.
+	hashes, err := c.sessionHashes(ctx, id)
+	if err != nil {
+		return err
+	}
 	left, err := c.store.DeactivateUser(ctx, id, status)
 	if err != nil {
 		return notFoundAs(err, "user")
+	}
+	// The user's status already refuses every session; a failure here only
+	// leaves stale cache entries that can no longer sign anyone in.
+	if err := c.sessions.Revoke(ctx, hashes...); err != nil {
+		c.log.Warn("deactivate: revoking cached sessions", "user", id, "err", err)
 	}
 	c.control(ctx, broker.Event{Type: broker.ControlCloseUser, UserIDs: []int64{id}})
 	for _, roomID := range left {

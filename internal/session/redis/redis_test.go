@@ -193,6 +193,48 @@ func TestDelFails(t *testing.T) {
 	})
 }
 
+// A revocation that lands between a miss's database read and its SET
+// finds no key to delete; the miss must not leave its copy behind.
+func TestRevokeRacesRecache(t *testing.T) {
+	st := openDB(t)
+	p := prefix(t)
+	race := &beforeSet{}
+	hooked := client(t)
+	hooked.AddHook(race)
+	a := newStore(t, hooked, st, Options{Prefix: p})
+	rdb := client(t)
+	b := newStore(t, rdb, st, Options{Prefix: p})
+	u := person(t, st)
+	token, ss, err := b.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
+	must(t, err)
+	flush(t, rdb, p) // a flush: a's next lookup misses and re-caches
+	revoke := func() { must(t, b.Revoke(t.Context(), ss.TokenHash)) }
+	race.fn.Store(&revoke)
+	_, _, _ = a.Lookup(t.Context(), token, "10.0.0.1", "Firefox") // either answer: it raced
+	if rdb.Exists(t.Context(), a.Key(ss.TokenHash)).Val() != 0 {
+		t.Fatal("the racing re-cache left a copy of a revoked session")
+	}
+	if _, _, err := b.Lookup(t.Context(), token, "", ""); !errors.Is(err, chat.ErrNotFound) {
+		t.Fatalf("after the race: %v, want chat.ErrNotFound", err)
+	}
+
+	// The same race on a hit whose activity touch rewrites the entry.
+	clock := sessiontest.NewClock()
+	a = newStore(t, hooked, st, Options{Prefix: p, Now: clock.Now})
+	token, ss, err = b.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
+	must(t, err)
+	clock.Advance(session.TouchEvery + time.Second)
+	revoke = func() { must(t, b.Revoke(t.Context(), ss.TokenHash)) }
+	race.fn.Store(&revoke)
+	_, _, _ = a.Lookup(t.Context(), token, "10.0.0.1", "Firefox")
+	if race.fn.Load() != nil {
+		t.Fatal("the hit did not rewrite its entry")
+	}
+	if rdb.Exists(t.Context(), a.Key(ss.TokenHash)).Val() != 0 {
+		t.Fatal("the activity rewrite brought back a revoked session")
+	}
+}
+
 // A value this release cannot read (another format) is a miss: the
 // database answers and the key is rewritten.
 func TestUnreadableValue(t *testing.T) {
@@ -363,6 +405,26 @@ func (f *failDel) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.
 		}
 		return next(ctx, cmds)
 	}
+}
+
+// beforeSet runs fn, once, before the next SET goes out.
+type beforeSet struct{ fn atomic.Pointer[func()] }
+
+func (h *beforeSet) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+
+func (h *beforeSet) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if cmd.Name() == "set" {
+			if fn := h.fn.Swap(nil); fn != nil {
+				(*fn)()
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *beforeSet) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
 }
 
 type countHandler struct{ warnings atomic.Int64 }
