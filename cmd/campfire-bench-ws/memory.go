@@ -158,6 +158,11 @@ func (c *core) RoomForUser(ctx context.Context, u chat.User, roomID int64) (chat
 	return chat.RoomView{Room: chat.Room{ID: roomID, Name: "bench", Type: chat.RoomOpen, LastSeq: c.seq[roomID]}}, nil
 }
 
+// SessionUser accepts every socket: the bench has no sign-out.
+func (c *core) SessionUser(ctx context.Context, userID int64, _ string) (chat.User, error) {
+	return chat.User{ID: userID, Status: chat.StatusActive}, nil
+}
+
 func (c *core) MessagesAfter(ctx context.Context, roomID, after int64, limit int) ([]chat.Message, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -67,6 +67,20 @@ func PostgresSchema(t testing.TB) string {
 		t.Fatalf("connecting to %s: %v", base, err)
 	}
 	defer conn.Close(context.Background())
+	// The store's migration installs the unaccent extension, which is
+	// database-wide and not safe to create concurrently, while migrations
+	// of different schemas run at once: install it first, under a lock
+	// shared with every other test process.
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(1667330199)"); err != nil {
+		t.Fatalf("locking: %v", err)
+	}
+	_, err = conn.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public")
+	if _, uerr := conn.Exec(ctx, "SELECT pg_advisory_unlock(1667330199)"); err == nil {
+		err = uerr
+	}
+	if err != nil {
+		t.Fatalf("installing unaccent: %v", err)
+	}
 	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
 		t.Fatalf("creating schema %s: %v", name, err)
 	}
@@ -88,7 +102,7 @@ func PostgresSchema(t testing.TB) string {
 		t.Fatalf("CAMPFIRE_TEST_POSTGRES_URL: %v", err)
 	}
 	q := u.Query()
-	q.Set("search_path", name)
+	q.Set("search_path", name+",public") // public holds the extension
 	u.RawQuery = q.Encode()
 	return u.String()
 }

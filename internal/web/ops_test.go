@@ -29,7 +29,7 @@ func TestHealth(t *testing.T) {
 
 func TestNotReady(t *testing.T) {
 	s := webtest.New(t, webtest.Options{Deps: func(d *web.Deps) {
-		d.Ready = append(d.Ready, web.ReadyCheck{Name: "redis", Check: func(context.Context) error {
+		d.Ready = append(d.Ready, web.ReadyCheck{Name: "search", Check: func(context.Context) error {
 			return errors.New("dial tcp 10.0.0.1:6379: connection refused")
 		}})
 	}})
@@ -38,7 +38,7 @@ func TestNotReady(t *testing.T) {
 		t.Fatalf("%d %s", res.Status, res.Body)
 	}
 	body := string(res.Body)
-	if !strings.Contains(body, `"redis":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) || strings.Contains(body, "10.0.0.1") {
+	if !strings.Contains(body, `"search":"unavailable"`) || !strings.Contains(body, `"database":"ok"`) || strings.Contains(body, "10.0.0.1") {
 		t.Fatalf("body %s", body)
 	}
 }

@@ -17,9 +17,11 @@ import (
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/broker/memory"
+	redisbroker "github.com/campfire-go/campfire/internal/broker/redis"
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/presence"
+	"github.com/campfire-go/campfire/internal/ratelimit"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/store"
@@ -51,8 +53,10 @@ type Engine struct {
 	// Checks are what /ready asks: the database, and Redis when configured.
 	Checks []Check
 
-	log     *slog.Logger
-	closers []func() error // in the order they must run
+	log         *slog.Logger
+	closers     []func() error // in the order they must run
+	redisBroker *redisbroker.Broker
+	limits      *ratelimit.Fallback
 }
 
 // Open builds the backends cfg names and the core on them. On error
@@ -72,13 +76,13 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	e.Checks = append(e.Checks, Check{Name: "database", Check: st.Ping})
 
 	if cfg.RedisURL != "" {
-		if err := e.openRedis(ctx, cfg); err != nil {
+		if err := e.openRedis(ctx, cfg, &opts); err != nil {
 			return fail(err)
 		}
 	} else {
 		e.Broker = memory.New(0)
 		e.Presence = presence.NewMemory(presence.DefaultTTL)
-		e.Sessions = &session.DB{Store: st}
+		e.Sessions = &session.DB{Store: st, IdleTTL: cfg.SessionIdleTTL}
 	}
 	// The broker closes before the store (it may still be handing events
 	// that lead to reads), so it goes first.
