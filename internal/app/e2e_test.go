@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/campfire-go/campfire/internal/testbin"
+	"github.com/campfire-go/campfire/internal/testenv"
 )
 
 // TestDataSurvivesRestart drives the real binary: set up, post, SIGTERM,
@@ -89,6 +90,9 @@ func TestInvalidConfigExits(t *testing.T) {
 func TestBackupWhileServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
+	}
+	if testenv.Backend() != "sqlite" {
+		t.Skip("backup copies a SQLite database; PostgreSQL is backed up with pg_dump")
 	}
 	dir := t.TempDir()
 	p := testbin.Start(t, dir)

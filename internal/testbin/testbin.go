@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/campfire-go/campfire/internal/testenv"
 )
 
 // Build compiles cmd/campfire once per test process and returns its path.
@@ -71,8 +73,12 @@ func FreePort(t testing.TB) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// New prepares a server for dir on a free port without starting it.
+// New prepares a server for dir on a free port without starting it. On
+// the backends testenv.Backend names: with postgres+redis the server gets
+// a fresh schema and Redis prefix of its own (extra can still override
+// them, e.g. to start a second instance on the same ones).
 func New(t testing.TB, dir string, extra ...string) *Server {
+	extra = append(backendEnv(t, dir), extra...)
 	port := FreePort(t)
 	s := &Server{Dir: dir, Port: port, Base: fmt.Sprintf("http://127.0.0.1:%d", port), Extra: extra,
 		t: t, stderr: &lockedBuffer{}}
@@ -217,9 +223,32 @@ func RunEnv(t testing.TB, dir string, extra []string, args ...string) (string, e
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), Env...), extra...)
+	cmd.Env = append(append(append(os.Environ(), Env...), backendEnv(t, dir)...), extra...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// backends remembers, per server directory, the database and Redis prefix
+// testenv made for it, so every server and subcommand run in one directory
+// shares them as they share a SQLite file there.
+var backends sync.Map // dir → []string
+
+// backendEnv is the environment that puts a server in dir on the backends
+// testenv.Backend names (nothing extra for SQLite, which Env covers).
+func backendEnv(t testing.TB, dir string) []string {
+	if testenv.Backend() == "sqlite" {
+		return nil
+	}
+	if env, ok := backends.Load(dir); ok {
+		return env.([]string)
+	}
+	cfg := testenv.Config(t)
+	env, _ := backends.LoadOrStore(dir, []string{
+		"DATABASE_URL=" + cfg.DatabaseURL, "REDIS_URL=" + cfg.RedisURL,
+		"REDIS_PREFIX=" + cfg.RedisPrefix, "SECRET_KEY_BASE=" + cfg.SecretKeyBase,
+	})
+	t.Cleanup(func() { backends.Delete(dir) })
+	return env.([]string)
 }
 
 type lockedBuffer struct {
