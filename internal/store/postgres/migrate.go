@@ -80,8 +80,13 @@ const (
 		name       TEXT    NOT NULL,
 		applied_at BIGINT  NOT NULL
 	)`
-	currentVersion = `SELECT coalesce(max(version), 0) FROM schema_migrations`
-	recordVersion  = `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`
+	extensionPresent = `SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'unaccent')`
+	extensionLock    = `SELECT pg_advisory_xact_lock(1667330152, 0)`
+	// unaccent is a trusted extension (PostgreSQL 13+): the database's
+	// owner may create it without being a superuser.
+	createExtension = `CREATE EXTENSION IF NOT EXISTS unaccent`
+	currentVersion  = `SELECT coalesce(max(version), 0) FROM schema_migrations`
+	recordVersion   = `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`
 )
 
 // queryRower is a connection or a transaction.
@@ -133,6 +138,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if v < len(ms) {
+			if err := ensureExtensions(ctx, c); err != nil {
+				return err
+			}
+		}
 		for _, m := range ms {
 			if m.version <= v {
 				continue
@@ -143,6 +153,28 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// ensureExtensions creates the extensions the migrations use before they
+// run. Extensions belong to the database, not to a schema, so two
+// Campfires migrating two schemas at once (each under its own schema's
+// lock) could both try to create one, and one would fail: this step takes
+// a database-wide lock, and only when an extension is missing.
+func ensureExtensions(ctx context.Context, c *pgxpool.Conn) error {
+	var present bool
+	if err := c.QueryRow(ctx, extensionPresent).Scan(&present); err != nil {
+		return dbErr("check extensions", err)
+	}
+	if present {
+		return nil
+	}
+	return dbErr("create extension unaccent", pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, extensionLock); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, createExtension)
+		return err
+	}))
 }
 
 func applyMigration(ctx context.Context, c *pgxpool.Conn, m migration) error {
@@ -163,7 +195,9 @@ func applyMigration(ctx context.Context, c *pgxpool.Conn, m migration) error {
 		// No arguments: pgx sends it as a simple query, which may hold
 		// several statements.
 		if _, err := tx.Exec(ctx, m.sql); err != nil {
-			return dbErr("migration "+m.name, err)
+			// Not dbErr: a unique violation here is a failed migration,
+			// not a conflict for a client to see.
+			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
 		}
 		if _, err := tx.Exec(ctx, recordVersion, m.version, m.name, toMillis(now())); err != nil {
 			return dbErr("migration "+m.name+": record version", err)

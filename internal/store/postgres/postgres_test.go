@@ -544,3 +544,66 @@ func TestTwoInstances(t *testing.T) {
 		t.Fatalf("%d messages stored, want %d", total, 2*posters*each)
 	}
 }
+
+// TestFreshDatabaseManySchemas: Campfires migrating different schemas of
+// a database without the unaccent extension, all at once, create it once
+// between them (an extension belongs to the database, not the schema).
+func TestFreshDatabaseManySchemas(t *testing.T) {
+	base := testURL(t)
+	name := testDB.name + "_ext"
+	admin, err := pgx.Connect(t.Context(), testDB.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(t.Context(), "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if _, err := admin.Exec(context.Background(), "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
+			t.Error(err)
+		}
+	}()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	c, err := pgx.Connect(t.Context(), u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(context.Background())
+	const n = 4
+	urls := make([]string, n)
+	for i := range n {
+		if _, err := c.Exec(t.Context(), fmt.Sprintf("CREATE SCHEMA s%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		v := *u
+		q := v.Query()
+		q.Set("search_path", fmt.Sprintf("s%d,public", i))
+		v.RawQuery = q.Encode()
+		urls[i] = v.String()
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			s, err := Open(t.Context(), urls[i], Options{MaxConns: 2, MinConns: 1})
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("schema %d: %v", i, err)
+		}
+	}
+}
