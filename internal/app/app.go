@@ -161,6 +161,11 @@ func (t tapBroker) Subscribe(handle func(broker.Event)) {
 // background work, close the broker, close the store. If ln is nil it
 // listens on cfg.Addr().
 func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.Listener) error {
+	unlock, err := engine.LockServing(cfg)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	g, err := Build(ctx, cfg, log, Options{})
 	if err != nil {
 		return err

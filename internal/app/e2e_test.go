@@ -209,3 +209,36 @@ func get(t *testing.T, url string) string {
 	}
 	return string(b)
 }
+
+// TestSecondInstanceOnSQLiteRefused: several instances need PostgreSQL and
+// Redis. A second server on the same SQLite file, or REDIS_URL with SQLite,
+// exits at once with one line saying so.
+func TestSecondInstanceOnSQLiteRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	if testenv.Backend() != "sqlite" {
+		t.Skip("about SQLite")
+	}
+	dir := t.TempDir()
+	p := testbin.Start(t, dir)
+	defer p.Stop()
+	for _, c := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"same file", []string{"PORT=0"}, "already serving"},
+		{"redis with sqlite", []string{"PORT=0", "REDIS_URL=redis://127.0.0.1:6379/0", "SECRET_KEY_BASE=" + strings.Repeat("x", 32)}, "REDIS_URL"},
+	} {
+		out, err := testbin.RunEnv(t, dir, c.env, "serve")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if err == nil || len(lines) != 1 || !strings.Contains(lines[0], c.want) {
+			t.Fatalf("%s: err %v, output:\n%s", c.name, err, out)
+		}
+	}
+	// The first server is unharmed.
+	if status, _ := p.Call("GET", "/ready", "", nil); status != 200 {
+		t.Fatalf("first server /ready: %d", status)
+	}
+}
