@@ -284,6 +284,46 @@ func FuzzDecode(f *testing.F) {
 	})
 }
 
+// BenchmarkLookup is the per-request cost of authenticating on a Redis
+// hit: GETEX, then the user by id from the database (SQLite here).
+func BenchmarkLookup(b *testing.B) {
+	opt, err := goredis.ParseURL(testenv.RedisURL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rdb := goredis.NewClient(opt)
+	b.Cleanup(func() { _ = rdb.Close() })
+	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "campfire.db"), sqlite.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = st.Close() })
+	_, admin, _, err := st.Setup(b.Context(), store.SetupParams{
+		AccountName: "Acme", JoinCode: "j", RoomName: "All Talk",
+		Admin: store.NewUser{Name: "Ada", Email: "ada@example.com", PasswordHash: "h"},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := New(rdb, st, Options{Prefix: "campfire-bench:" + runID + ":"})
+	b.Cleanup(func() {
+		_ = s.Close()
+		_ = flushCtx(context.Background(), rdb, s.opts.Prefix)
+	})
+	token, _, err := s.Create(b.Context(), admin.ID, "10.0.0.1", "Firefox")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := s.Lookup(b.Context(), token, "10.0.0.1", "Firefox"); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // Helpers.
 
 func client(t *testing.T) *goredis.Client {
