@@ -7,16 +7,37 @@ import (
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/session/sessiontest"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/postgres"
 	"github.com/campfire-go/campfire/internal/store/sqlite"
+	"github.com/campfire-go/campfire/internal/testenv"
 )
 
 func TestDBContract(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T, cfg sessiontest.Config) sessiontest.Harness {
+	sessiontest.Run(t, dbHarness(func(t *testing.T) store.Store {
 		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "campfire.db"), sqlite.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}))
+}
+
+func TestDBContractPostgres(t *testing.T) {
+	testenv.PostgresURL(t)
+	sessiontest.Run(t, dbHarness(func(t *testing.T) store.Store {
+		st, err := postgres.Open(t.Context(), testenv.PostgresSchema(t), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}))
+}
+
+func dbHarness(open func(t *testing.T) store.Store) sessiontest.Factory {
+	return func(t *testing.T, cfg sessiontest.Config) sessiontest.Harness {
+		st := open(t)
 		return sessiontest.Harness{
 			Sessions: &session.DB{Store: st, Now: cfg.Now, IdleTTL: cfg.IdleTTL},
 			DB:       st,
@@ -25,7 +46,7 @@ func TestDBContract(t *testing.T) {
 				return &session.DB{Store: st, Now: cfg.Now, IdleTTL: cfg.IdleTTL}
 			},
 		}
-	})
+	}
 }
 
 // BenchmarkLookup is the per-request cost of authenticating on the

@@ -20,14 +20,29 @@ import (
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/session/sessiontest"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/postgres"
 	"github.com/campfire-go/campfire/internal/store/sqlite"
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-func TestContract(t *testing.T) {
-	sessiontest.Run(t, func(t *testing.T, cfg sessiontest.Config) sessiontest.Harness {
+func TestContract(t *testing.T) { sessiontest.Run(t, harness(emptyDB)) }
+
+// The production pairing: Redis in front of PostgreSQL.
+func TestContractPostgres(t *testing.T) {
+	testenv.PostgresURL(t)
+	testenv.RedisURL(t)
+	sessiontest.Run(t, harness(func(t *testing.T) store.Store {
+		st, err := postgres.Open(t.Context(), testenv.PostgresSchema(t), postgres.Options{})
+		must(t, err)
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}))
+}
+
+func harness(open func(t *testing.T) store.Store) sessiontest.Factory {
+	return func(t *testing.T, cfg sessiontest.Config) sessiontest.Harness {
 		rdb := client(t)
-		st := emptyDB(t)
+		st := open(t)
 		opts := Options{Prefix: prefix(t), IdleTTL: cfg.IdleTTL, Now: cfg.Now}
 		s := newStore(t, rdb, st, opts)
 		return sessiontest.Harness{
@@ -37,7 +52,7 @@ func TestContract(t *testing.T) {
 			Forget:   func(t *testing.T) { flush(t, rdb, opts.Prefix) },
 			Other:    func(t *testing.T) session.Store { return newStore(t, rdb, st, opts) },
 		}
-	})
+	}
 }
 
 // Every Lookup sets the key's TTL back to IdleTTL: the sliding timeout is
