@@ -18,6 +18,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/config"
+	datamigrate "github.com/campfire-go/campfire/internal/store/migrate"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3";
@@ -48,6 +49,8 @@ const usage = `Usage: campfire [command] [flags]
 Commands:
   serve                       run the server (the default)
   migrate                     apply database migrations and exit
+  migrate-data --from sqlite://PATH --to postgres://URL [--force]
+                              copy a SQLite database to PostgreSQL (resumable, verified)
   admin reset-password EMAIL  set a new random password for a person and print it
   admin create-bot NAME       create a bot and print its key
   admin unban IP              lift an IP ban (for an admin who locked themself out)
@@ -76,6 +79,13 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 		return 0
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "migrate-data": // its own flags, not the server's configuration
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := datamigrate.Command(ctx, args, stdout, stderr); err != nil {
+			return fail(err)
+		}
 		return 0
 	}
 
