@@ -261,12 +261,6 @@ func (c *Core) limitAction(ctx context.Context, u chat.User, what string) error 
 	return c.limit(ctx, c.actionLimit, keyUser(u.ID), 1, what, failOpen)
 }
 
-// allowAction is limitAction for callers without a context yet.
-// TODO: users.go calls limitAction with its ctx; then remove this.
-func (c *Core) allowAction(u chat.User, what string) error {
-	return c.limitAction(context.Background(), u, what)
-}
-
 func requireAdmin(u chat.User) error {
 	if !u.IsAdmin() {
 		return chat.Forbidden("only an administrator can do that")

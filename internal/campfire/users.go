@@ -37,7 +37,7 @@ type ProfileUpdate struct {
 
 // UpdateProfile changes the caller's own profile.
 func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) (chat.User, error) {
-	if err := c.allowAction(u, "changing your profile"); err != nil {
+	if err := c.limitAction(ctx, u, "changing your profile"); err != nil {
 		return chat.User{}, err
 	}
 	l := c.opts.Limits
