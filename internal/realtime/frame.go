@@ -28,6 +28,8 @@ const (
 	codeNotSubscribed    = "not_subscribed"
 	codeInternal         = "internal"
 	messageInternal      = "something went wrong; try again"
+	codeUnavailable      = "unavailable"
+	messageUnavailable   = "the server is busy; try again shortly"
 	messageRateLimited   = "slow down: too many frames"
 	messageNotSubscribed = "subscribe to the room first"
 )

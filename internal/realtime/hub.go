@@ -437,12 +437,18 @@ func (h *Hub) backendCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(h.ctx, h.cfg.BackendTimeout)
 }
 
-// errorFrame turns a Backend error into the error frame a client sees;
-// anything that is not a client-facing chat.Error is logged and reported
-// as internal.
+// errorFrame turns a Backend error into the error frame a client sees: a
+// client-facing chat.Error as it is; a dependency out of reach (the store's
+// chat.ErrUnavailable, a deadline) as "unavailable", the code the API
+// answers with its 503, so a client retries instead of giving up; anything
+// else is logged and reported as internal.
 func (h *Hub) errorFrame(err error, roomID int64, clientID string) []byte {
 	if e, ok := chat.AsError(err); ok {
 		return wire.ErrorFrame(e.Code, e.Message, roomID, clientID)
+	}
+	if errors.Is(err, chat.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded) {
+		h.log.Warn("cable backend unavailable", "room_id", roomID, "err", err)
+		return wire.ErrorFrame(codeUnavailable, messageUnavailable, roomID, clientID)
 	}
 	if !errors.Is(err, context.Canceled) {
 		h.log.Error("cable backend call", "room_id", roomID, "err", err)
