@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"text/tabwriter"
 )
 
 // Usage is the command's help.
@@ -80,14 +79,12 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func printReport(w io.Writer, rep Report) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "table\tsource rows\ttarget rows\tchecksum\t\t")
+	fmt.Fprintf(w, "%-12s %12s %12s  %-16s\n", "table", "source rows", "target rows", "checksum")
 	for _, t := range rep.Tables {
 		state := "ok"
 		if !t.OK() {
 			state = "MISMATCH"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.16s\t%s\t\n", t.Name, t.SourceRows, t.TargetRows, t.TargetSum, state)
+		fmt.Fprintf(w, "%-12s %12d %12d  %.16s  %s\n", t.Name, t.SourceRows, t.TargetRows, t.TargetSum, state)
 	}
-	tw.Flush()
 }

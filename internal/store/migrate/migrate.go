@@ -433,13 +433,9 @@ func (m *migration) prepare(ctx context.Context) (map[string]progress, error) {
 		return m.resume(ctx)
 	}
 	if m.opts.Force {
-		names := make([]string, len(tables))
-		for i, t := range tables {
-			names[i] = t.name
-		}
 		// No CASCADE: a table this package does not know that refers to
 		// these should stop the run, not be emptied silently.
-		if _, err := m.dst.Exec(ctx, "TRUNCATE "+strings.Join(names, ", ")+" RESTART IDENTITY"); err != nil {
+		if _, err := m.dst.Exec(ctx, "TRUNCATE "+strings.Join(tableNames(), ", ")+" RESTART IDENTITY"); err != nil {
 			return nil, fmt.Errorf("target: empty it (--force): %w", err)
 		}
 		if _, err := m.dst.Exec(ctx, "DROP TABLE IF EXISTS "+progressTable); err != nil {
@@ -539,7 +535,7 @@ func (m *migration) copyAll(ctx context.Context) error {
 		return err
 	}
 	// Fresh statistics, so the planner knows the tables are no longer empty.
-	if _, err := m.dst.Exec(ctx, "ANALYZE"); err != nil {
+	if _, err := m.dst.Exec(ctx, "ANALYZE "+strings.Join(tableNames(), ", ")); err != nil {
 		return fmt.Errorf("target: analyze: %w", err)
 	}
 	return nil
@@ -729,7 +725,11 @@ func (m *migration) verify(ctx context.Context) error {
 		}
 	}
 	if bad != nil {
-		return fmt.Errorf("%w: %s", ErrMismatch, strings.Join(bad, "; "))
+		hint := ""
+		if !m.opts.VerifyOnly {
+			hint = " (was the source written to during the copy? stop its server and run again with --force)"
+		}
+		return fmt.Errorf("%w: %s%s", ErrMismatch, strings.Join(bad, "; "), hint)
 	}
 	return nil
 }

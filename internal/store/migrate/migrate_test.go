@@ -358,7 +358,7 @@ func tableCount(t testing.TB, url, table string) int64 {
 	return n
 }
 
-func exec(t testing.TB, url, sql string) {
+func execSQL(t testing.TB, url, sql string) {
 	t.Helper()
 	c, err := pgx.Connect(context.Background(), url)
 	must(t, err)
@@ -542,9 +542,9 @@ func TestMismatchReported(t *testing.T) {
 		t.Fatalf("verify-only report: %+v", rep)
 	}
 
-	exec(t, pg, "UPDATE messages SET body = 'tampered' WHERE id = 7")
-	exec(t, pg, "DELETE FROM bans")
-	exec(t, pg, "INSERT INTO bans (ip, created_at) VALUES ('192.0.2.99', 1)")
+	execSQL(t, pg, "UPDATE messages SET body = 'tampered' WHERE id = 7")
+	execSQL(t, pg, "DELETE FROM bans")
+	execSQL(t, pg, "INSERT INTO bans (ip, created_at) VALUES ('192.0.2.99', 1)")
 	rep, _, err = run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg, VerifyOnly: true})
 	if !errors.Is(err, migrate.ErrMismatch) || !strings.Contains(err.Error(), "messages: 30 rows, checksum") ||
 		!strings.Contains(err.Error(), "bans: 0 rows") {

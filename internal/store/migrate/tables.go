@@ -84,6 +84,14 @@ func notCopied(name string) bool {
 		name == "messages_fts" || strings.HasPrefix(name, "messages_fts_")
 }
 
+func tableNames() []string {
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.name
+	}
+	return names
+}
+
 func (t table) colNames() []string {
 	names := make([]string, len(t.cols))
 	for i, c := range t.cols {
