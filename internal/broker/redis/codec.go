@@ -90,12 +90,21 @@ type decoder struct {
 // against what is left, so a hostile count cannot make it allocate more
 // than the payload's size.
 func decode(p string) (broker.Event, error) {
-	var e broker.Event
+	e, frame, err := decodeHeader(p)
+	if err == nil && frame != "" {
+		e.Frame = []byte(frame)
+	}
+	return e, err
+}
+
+// decodeHeader parses everything but the frame, which it returns as is, so
+// that an event nobody here watches costs no copy.
+func decodeHeader(p string) (e broker.Event, frame string, err error) {
 	if len(p) < 1+nonceLen+1 {
-		return e, fmt.Errorf("%w: %d bytes", errMalformed, len(p))
+		return e, "", fmt.Errorf("%w: %d bytes", errMalformed, len(p))
 	}
 	if p[0] != codecVersion {
-		return e, fmt.Errorf("%w: version %d", errMalformed, p[0])
+		return e, "", fmt.Errorf("%w: version %d", errMalformed, p[0])
 	}
 	flags := p[1+nonceLen]
 	d := decoder{p: p[1+nonceLen+1:]}
@@ -116,12 +125,9 @@ func decode(p string) (broker.Event, error) {
 		}
 	}
 	if d.err != nil {
-		return broker.Event{}, d.err
+		return broker.Event{}, "", d.err
 	}
-	if len(d.p) > 0 {
-		e.Frame = []byte(d.p)
-	}
-	return e, nil
+	return e, d.p, nil
 }
 
 func (d *decoder) uvarint() uint64 {

@@ -21,25 +21,41 @@
 //
 // # Channels
 //
-// Room events go to one channel per room, subscribed while this instance
-// has a local socket in the room (WatchRoom); user events (UserIDs) go to
-// one of a fixed set of user-shard channels, subscribed while a watched
-// user hashes to it, one PUBLISH per shard the event's users fall in, all
-// in one pipelined round trip; AllUsers events go to one channel every
-// broker always listens to. A received room or user event for a room or
-// user this instance does not watch is dropped before the handler, so the
-// handler sees the same events whatever the channel layout.
+// Room events go to one of 16 room channels by room id; user-scoped events
+// (UserIDs) and AllUsers events go to one channel each. Every broker
+// subscribes to all 18 once, when Run starts, and never changes its
+// subscriptions: WatchRoom and WatchUser only count this instance's
+// interest, and a received event for no watched room or user is dropped
+// before the handler (Stats.Filtered). An event naming 300 users is one
+// PUBLISH.
 //
-// Why per-room channels rather than a fixed sharded set for rooms, measured
-// by BenchmarkChannels (3 brokers on one Redis, see the figures in
-// docs/scaling.md and the commit that chose this): Redis sends a room event
-// only to the instances with sockets in the room, so with rooms spread over
-// instances each instance receives and decodes a fraction of the traffic
-// instead of all of it, and SUBSCRIBE churn is cheap (a subscription change
-// costs one command on the subscriber connection, batched by a single
-// goroutine, and never blocks WatchRoom). User events go to shards instead
-// because one event (an unread mark) names hundreds of users: one channel
-// per user would make it hundreds of PUBLISHes.
+// Chosen by measurement (BenchmarkChannels, BenchmarkUserEvents: 3
+// brokers on one Redis, 2,000 rooms, each instance watching half of them;
+// 3 interleaved rounds on this 2-core machine under other load):
+//
+//	layout        published/s      remote p50 µs / p99  with 6,000 watch changes/s
+//	per-room      30k–37k          124–165 / 0.8–2.7 ms  289–509 / 2.6–6.5 ms, 3.4k SUBSCRIBE/s
+//	16 shards     18k–40k          124–153 / 0.5–0.8 ms   97–162 / 0.5–1.1 ms, none
+//	one channel   25k–39k          128–131 / 0.9–1.2 ms  141–151 / 0.9–2.2 ms, none
+//
+//	users: PUBLISH per 300-user event  per-user 285 (1.2–1.5 ms), 64 shards 63 (0.47 ms), one 1 (0.11–0.15 ms)
+//
+// Throughput is the same within the noise; what per-room channels save
+// (each instance decoded ~1 event per publish it then dropped) costs a
+// SUBSCRIBE or UNSUBSCRIBE whenever the first local socket joins a room or
+// the last leaves, which doubled latency under churn. Worse, a subscription
+// takes effect a round trip after WatchRoom, and an event published in
+// between is lost with no reconnect to signal it (a quiet room would show
+// it only after its next message): with fixed channels that window does
+// not exist. The cost of this layout is that every instance receives every
+// room event of the deployment (Redis sends N copies of each): dropping one
+// costs 60-70 ns and no allocation here (BenchmarkReceiveFiltered) on top
+// of go-redis reading it, small beside the ~40k events/s one Redis carried
+// above. Per-room channels (or sharded pub/sub on Redis Cluster) are the
+// next step past that, with a per-room resync to close the window; the
+// code keeps that layout for the benchmark. 16 channels rather than one,
+// though they measure the same here, so that sharded pub/sub can spread
+// them over a Cluster's nodes without a change to the wire format.
 //
 // # Reconnects and ControlResync
 //
@@ -58,9 +74,12 @@
 // With Sentinel, a failover breaks the connections: events published to
 // the old primary in between are lost, and every instance resyncs. With
 // Cluster, classic PUBLISH reaches subscribers on every node through the
-// cluster bus, so the guarantees above hold unchanged, but every node
-// carries every message: pub/sub throughput does not grow with the cluster
-// (sharded pub/sub, SPUBLISH, would; see docs/scaling.md).
+// cluster bus, so delivery holds, but go-redis sends each PUBLISH to any
+// node: two events of one room may reach another instance out of order
+// (message.created is put back in seq order by the hub; an edit or a boost
+// may swap with its neighbour). Every node carries every message, so
+// pub/sub throughput does not grow with the cluster; sharded pub/sub
+// (SPUBLISH on the 16 room channels) is what would.
 package redis
 
 import (
@@ -70,7 +89,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,10 +105,12 @@ const (
 	DefaultPrefix         = "campfire:"
 	DefaultPublishTimeout = 2 * time.Second
 	DefaultQueue          = 4096
-	// userShards is the number of user-event channels. Every instance
-	// must agree on it (publishers and subscribers hash the same way), so
-	// it is a constant of the wire format, not an option.
-	userShards = 64
+	// defaultRoomShards and defaultUserShards are the numbers of room and
+	// user channels. Every instance must agree on them (publishers and
+	// subscribers hash the same way), so they are part of the wire
+	// format, not options.
+	defaultRoomShards = 16
+	defaultUserShards = 1
 	// healthInterval is how long the subscriber waits for traffic before
 	// it pings; a ping unanswered for another interval means the
 	// connection died without saying so.
@@ -130,9 +150,11 @@ type Options struct {
 	// Logger; nil discards.
 	Logger *slog.Logger
 
-	// roomShards > 0 maps rooms onto that many channels instead of one
-	// channel per room (BenchmarkChannels compares the two).
-	roomShards int
+	// roomShards and userShards override the channel layout for
+	// BenchmarkChannels and BenchmarkUserEvents: > 0 that many channels,
+	// all subscribed from the start; < 0 one channel per room (user),
+	// subscribed while watched.
+	roomShards, userShards int
 	// health overrides healthInterval (tests).
 	health time.Duration
 }
@@ -142,6 +164,7 @@ type Stats struct {
 	Published uint64 // events sent to Redis
 	Received  uint64 // events from other instances handed to the queue
 	Dropped   uint64 // events dropped because the queue was full
+	Filtered  uint64 // events from other instances for no local room or user
 	Malformed uint64 // payloads that did not decode
 	Resyncs   uint64 // ControlResync events emitted
 }
@@ -155,7 +178,9 @@ type Broker struct {
 	nonce     nonce
 	timeout   time.Duration
 	health    time.Duration
-	shards    int
+	shards    int                 // room channels; 0: one per room, subscribed while watched
+	userSh    int                 // user channels; 0: one per user, subscribed while watched
+	fixed     map[string]struct{} // channels subscribed for as long as Run runs
 	log       *slog.Logger
 
 	queue  chan broker.Event
@@ -188,8 +213,11 @@ type Broker struct {
 	done    chan struct{} // closed by Close
 	running chan struct{} // closed when Run returns
 
-	published, received, dropped, malformed, resyncs atomic.Uint64
-	lastBadLog                                       atomic.Int64
+	published, received, filtered, dropped, malformed, resyncs atomic.Uint64
+	lastBadLog                                                 atomic.Int64
+	// subscribeCmds counts SUBSCRIBE/UNSUBSCRIBE commands sent for watch
+	// changes (BenchmarkChannels).
+	subscribeCmds atomic.Uint64
 }
 
 var _ broker.Broker = (*Broker)(nil)
@@ -202,7 +230,9 @@ func New(opts Options) (*Broker, error) {
 		id:       opts.InstanceID,
 		timeout:  orDefaultDur(opts.PublishTimeout, DefaultPublishTimeout),
 		health:   orDefaultDur(opts.health, healthInterval),
-		shards:   opts.roomShards,
+		shards:   layout(opts.roomShards, defaultRoomShards),
+		userSh:   layout(opts.userShards, defaultUserShards),
+		fixed:    make(map[string]struct{}),
 		log:      opts.Logger,
 		resync:   make(chan struct{}, 1),
 		rooms:    make(map[int64]int),
@@ -222,6 +252,13 @@ func New(opts Options) (*Broker, error) {
 		q = DefaultQueue
 	}
 	b.queue = make(chan broker.Event, q)
+	b.fixed[b.prefix+"bus:all"] = struct{}{}
+	for i := range b.shards {
+		b.fixed[b.roomChannel(int64(i))] = struct{}{}
+	}
+	for i := range b.userSh {
+		b.fixed[b.userChannel(int64(i))] = struct{}{}
+	}
 	if _, err := rand.Read(b.nonce[:]); err != nil {
 		return nil, fmt.Errorf("redis broker: nonce: %w", err)
 	}
@@ -342,27 +379,25 @@ func (b *Broker) Publish(ctx context.Context, e broker.Event) error {
 // publishUsers sends one PUBLISH per user shard the event's users fall in,
 // each naming only that shard's users, in one round trip.
 func (b *Broker) publishUsers(ctx context.Context, e broker.Event) error {
-	byShard := make(map[int][]int64)
+	byShard := make(map[string][]int64)
 	for _, id := range e.UserIDs {
-		s := userShard(id)
-		byShard[s] = append(byShard[s], id)
+		ch := b.userChannel(id)
+		byShard[ch] = append(byShard[ch], id)
 	}
 	if len(byShard) == 1 {
 		b.published.Add(1)
-		return b.client.Publish(ctx, b.userChannel(userShard(e.UserIDs[0])), encode(make([]byte, 0, encodedLen(e)), b.nonce, e)).Err()
+		return b.client.Publish(ctx, b.userChannel(e.UserIDs[0]), encode(make([]byte, 0, encodedLen(e)), b.nonce, e)).Err()
 	}
 	pipe := b.client.Pipeline()
-	for s, ids := range byShard {
+	for ch, ids := range byShard {
 		part := e
 		part.UserIDs = ids
-		pipe.Publish(ctx, b.userChannel(s), encode(make([]byte, 0, encodedLen(part)), b.nonce, part))
+		pipe.Publish(ctx, ch, encode(make([]byte, 0, encodedLen(part)), b.nonce, part))
 	}
 	b.published.Add(uint64(len(byShard)))
 	_, err := pipe.Exec(ctx)
 	return err
 }
-
-func userShard(id int64) int { return int(uint64(id) % userShards) }
 
 func (b *Broker) roomChannel(id int64) string {
 	if b.shards > 0 {
@@ -371,8 +406,11 @@ func (b *Broker) roomChannel(id int64) string {
 	return b.prefix + "bus:room:" + strconv.FormatInt(id, 10)
 }
 
-func (b *Broker) userChannel(shard int) string {
-	return b.prefix + "bus:users:" + strconv.Itoa(shard)
+func (b *Broker) userChannel(id int64) string {
+	if b.userSh > 0 {
+		return b.prefix + "bus:users:" + strconv.Itoa(int(uint64(id)%uint64(b.userSh)))
+	}
+	return b.prefix + "bus:user:" + strconv.FormatInt(id, 10)
 }
 
 // enqueue hands e to the handler's queue without blocking.
@@ -398,14 +436,25 @@ func (b *Broker) Subscribe(handle func(broker.Event)) {
 // subscription follows within a round trip to Redis, and delivery of the
 // room stops at once when the count reaches zero.
 func (b *Broker) WatchRoom(roomID int64, on bool) {
-	b.watch(b.rooms, roomID, on, b.roomChannel(roomID))
+	ch := ""
+	if b.shards == 0 {
+		ch = b.roomChannel(roomID)
+	}
+	b.watch(b.rooms, roomID, on, ch)
 }
 
 // WatchUser is WatchRoom for a user's events.
 func (b *Broker) WatchUser(userID int64, on bool) {
-	b.watch(b.users, userID, on, b.userChannel(userShard(userID)))
+	ch := ""
+	if b.userSh == 0 {
+		ch = b.userChannel(userID)
+	}
+	b.watch(b.users, userID, on, ch)
 }
 
+// watch counts id on or off and, when channel is not "" (one channel per
+// room or user), subscribes it on the first count and unsubscribes it
+// after the last.
 func (b *Broker) watch(counts map[int64]int, id int64, on bool, channel string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -413,7 +462,7 @@ func (b *Broker) watch(counts map[int64]int, id int64, on bool, channel string) 
 	switch {
 	case on:
 		counts[id] = n + 1
-		if n > 0 {
+		if n > 0 || channel == "" {
 			return
 		}
 		b.channels[channel]++
@@ -427,6 +476,9 @@ func (b *Broker) watch(counts map[int64]int, id int64, on bool, channel string) 
 		return
 	default:
 		delete(counts, id)
+		if channel == "" {
+			return
+		}
 		if b.channels[channel]--; b.channels[channel] > 0 {
 			return
 		}
@@ -475,6 +527,7 @@ func (b *Broker) Stats() Stats {
 		Published: b.published.Load(),
 		Received:  b.received.Load(),
 		Dropped:   b.dropped.Load(),
+		Filtered:  b.filtered.Load(),
 		Malformed: b.malformed.Load(),
 		Resyncs:   b.resyncs.Load(),
 	}
@@ -523,7 +576,10 @@ func (b *Broker) Run(ctx context.Context) error {
 // desired set. psMu is held.
 func (b *Broker) newPubSub(ctx context.Context) *goredis.PubSub {
 	b.mu.Lock()
-	want := []string{b.prefix + "bus:all"}
+	var want []string
+	for ch := range b.fixed {
+		want = append(want, ch)
+	}
 	for ch := range b.channels {
 		want = append(want, ch)
 	}
@@ -606,7 +662,7 @@ func (b *Broker) manage(ctx context.Context) {
 			}
 		}
 		for ch := range b.applied {
-			if _, ok := b.channels[ch]; !ok && ch != b.prefix+"bus:all" {
+			if _, ok := b.channels[ch]; !ok && !b.isFixed(ch) {
 				remove = append(remove, ch)
 				delete(b.applied, ch)
 			}
@@ -616,11 +672,13 @@ func (b *Broker) manage(ctx context.Context) {
 		// subscribes them on its next connection, so applied stays true.
 		tctx, cancel := context.WithTimeout(ctx, b.timeout)
 		if len(add) > 0 {
+			b.subscribeCmds.Add(1)
 			if err := b.ps.Subscribe(tctx, add...); err != nil && ctx.Err() == nil {
 				b.connectionLost(err)
 			}
 		}
 		if len(remove) > 0 {
+			b.subscribeCmds.Add(1)
 			if err := b.ps.Unsubscribe(tctx, remove...); err != nil && ctx.Err() == nil {
 				b.connectionLost(err)
 			}
@@ -725,14 +783,18 @@ func (b *Broker) receiveMessage(p string) {
 	if o, ok := origin(p); ok && o == b.nonce {
 		return // our own echo: delivered locally at Publish
 	}
-	e, err := decode(p)
+	e, frame, err := decodeHeader(p)
 	if err != nil {
 		b.malformed.Add(1)
 		b.logMalformed(err, len(p))
 		return
 	}
 	if !b.watching(e) {
+		b.filtered.Add(1)
 		return
+	}
+	if frame != "" {
+		e.Frame = []byte(frame) // shared read-only by every socket from here
 	}
 	b.received.Add(1)
 	_ = b.enqueue(e)
@@ -747,6 +809,22 @@ func (b *Broker) logMalformed(err error, size int) {
 		return
 	}
 	b.log.Warn("dropping a malformed broker payload", "err", err, "bytes", size, "malformed_total", b.malformed.Load())
+}
+
+func (b *Broker) isFixed(ch string) bool {
+	_, ok := b.fixed[ch]
+	return ok
+}
+
+// layout maps a benchmark override onto a channel count (0: one per id).
+func layout(override, def int) int {
+	switch {
+	case override < 0:
+		return 0
+	case override > 0:
+		return override
+	}
+	return def
 }
 
 func isTimeout(err error) bool {
@@ -766,16 +844,4 @@ func orDefaultDur(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
-}
-
-// sortedChannels lists the applied channels (tests).
-func (b *Broker) sortedChannels() []string {
-	b.psMu.Lock()
-	defer b.psMu.Unlock()
-	var out []string
-	for ch := range b.applied {
-		out = append(out, ch)
-	}
-	slices.Sort(out)
-	return out
 }
