@@ -572,3 +572,44 @@ func TestUnknownColumnRefused(t *testing.T) {
 		t.Fatalf("unknown column: %v", err)
 	}
 }
+
+// A source written to between an interrupted run and its resumption gives
+// a copy that mixes two snapshots: the verification says so, and --force
+// starts over.
+func TestSourceChangedBetweenRunsReported(t *testing.T) {
+	pg := testenv.PostgresSchema(t)
+	path := filepath.Join(t.TempDir(), "campfire.db")
+	bulkSource(t, path, 1000)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	_, _, err := run(t, ctx, migrate.Options{From: "sqlite://" + path, To: pg, BatchSize: 100,
+		OnBatch: func(table string, _ int64) {
+			if table == "messages" {
+				cancel()
+			}
+		}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted run: %v", err)
+	}
+	src := openSQLite(t, path)
+	_, err = src.UpdateMessage(t.Context(), 3, store.MessageUpdate{Body: "changed after it was copied", BodyHTML: "x"})
+	must(t, err)
+	must(t, src.Close())
+
+	rep, _, err := run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg, BatchSize: 100})
+	if !errors.Is(err, migrate.ErrMismatch) || !strings.Contains(err.Error(), "messages: 1000 rows, checksum") ||
+		!strings.Contains(err.Error(), "--force") {
+		t.Fatalf("resumed run over a changed source: %v", err)
+	}
+	for _, tr := range rep.Tables {
+		if tr.OK() != (tr.Name != "messages") {
+			t.Errorf("%s: ok=%v", tr.Name, tr.OK())
+		}
+	}
+	if tableCount(t, pg, "data_migration") != 9 {
+		t.Error("the bookkeeping of an unverified copy was dropped")
+	}
+	if _, _, err := run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg, Force: true}); err != nil {
+		t.Fatalf("--force after a mismatch: %v", err)
+	}
+}
