@@ -396,14 +396,13 @@ func (m *migration) openTarget(ctx context.Context) error {
 		return fail(ErrBusy)
 	}
 	for _, t := range tables {
-		var cols []string
 		rows, err := m.dst.Query(ctx, `SELECT column_name FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1 AND is_generated = 'NEVER'
 			ORDER BY ordinal_position`, t.name)
 		if err != nil {
 			return fail(err)
 		}
-		cols, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil {
 			return fail(err)
 		}

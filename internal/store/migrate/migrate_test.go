@@ -613,3 +613,19 @@ func TestSourceChangedBetweenRunsReported(t *testing.T) {
 		t.Fatalf("--force after a mismatch: %v", err)
 	}
 }
+
+func TestConcurrentRunRefused(t *testing.T) {
+	pg := testenv.PostgresSchema(t)
+	path := filepath.Join(t.TempDir(), "campfire.db")
+	bulkSource(t, path, 1)
+	openPostgres(t, pg) // the schema, so current_schema() names it
+	c, err := pgx.Connect(t.Context(), pg)
+	must(t, err)
+	defer c.Close(context.Background())
+	// What a run in progress holds.
+	_, err = c.Exec(t.Context(), "SELECT pg_advisory_lock(1667330153, hashtext(current_schema()))")
+	must(t, err)
+	if _, _, err := run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg}); !errors.Is(err, migrate.ErrBusy) {
+		t.Fatalf("second concurrent run: %v", err)
+	}
+}
