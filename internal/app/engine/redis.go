@@ -3,7 +3,10 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	redisbroker "github.com/campfire-go/campfire/internal/broker/redis"
 	"github.com/campfire-go/campfire/internal/config"
@@ -39,6 +42,9 @@ const defaultRedisIdleTTL = 24 * time.Hour
 // checked once here, so a wrong REDIS_URL fails at start with one line
 // instead of at the first request.
 func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options) error {
+	// go-redis reports reconnects through its own package-wide logger;
+	// route it into ours, at warn, so it is structured like the rest.
+	goredis.SetLogger(redisLog{e.log})
 	client, err := redisbroker.NewClient(cfg.RedisURL)
 	if err != nil {
 		return fmt.Errorf("REDIS_URL: %w", err)
@@ -77,4 +83,11 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 	}
 	e.Checks = append(e.Checks, Check{Name: "redis", Check: b.Healthy})
 	return nil
+}
+
+// redisLog adapts slog to go-redis's logger.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...), "component", "redis")
 }

@@ -294,21 +294,33 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 		if err != nil {
 			return nil, fmt.Errorf("redis: sentinel URL: %w", err)
 		}
+		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout = true, dialRetries, dialTimeout
 		return goredis.NewFailoverClient(o), nil
 	case hosts > 1 || strings.Contains(u, "addr="):
 		o, err := goredis.ParseClusterURL(u)
 		if err != nil {
 			return nil, fmt.Errorf("redis: cluster URL: %w", err)
 		}
+		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout = true, dialRetries, dialTimeout
 		return goredis.NewClusterClient(o), nil
 	default:
 		o, err := goredis.ParseURL(u)
 		if err != nil {
 			return nil, fmt.Errorf("redis: URL: %w", err)
 		}
+		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout = true, dialRetries, dialTimeout
 		return goredis.NewClient(o), nil
 	}
 }
+
+// Client settings every seam relies on: a call's context deadline bounds
+// its socket reads and writes too (go-redis ignores it otherwise, and a
+// stalled Redis would hold a post for the 3 s read timeout), and a dead
+// Redis is given up on after a short dial rather than five.
+const (
+	dialRetries = 2
+	dialTimeout = 2 * time.Second
+)
 
 // splitHosts rewrites redis://h1,h2,h3/… as redis://h1/…?addr=h2&addr=h3,
 // the form go-redis's Sentinel and Cluster parsers take, and counts the
