@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,14 +39,17 @@ func newLoad(t *testing.T, c *cluster, people int) *load {
 	return ld
 }
 
-// posters: one HTTP poster straight to each instance in `direct`, the
-// rest of the people but two through nginx, and two over the cable from
-// sockets on the instances `cable` names. Each poster is a person of its
-// own (the post limits are per person).
-func (ld *load) posters(direct []int, cable []int) []poster {
+// posters: one HTTP poster straight to each instance in `direct`, one
+// over the cable from a socket on each instance in `cable`, and the rest
+// of the people, but those in skip, through nginx. Each poster is a person
+// of its own (the post limits are per person).
+func (ld *load) posters(direct, cable []int, skip ...int) []poster {
 	c, room := ld.c, ld.c.allTalk
 	var out []poster
 	used := map[int]bool{}
+	for _, i := range skip {
+		used[i] = true
+	}
 	pick := func(inst int) int { // a person whose direct socket is on inst
 		for i := range ld.people {
 			if i%len(c.insts) == inst && !used[i] {
@@ -106,17 +110,49 @@ func TestKillInstance(t *testing.T) {
 	}
 	c := startCluster(t, 3, sharedBackends(t), true)
 	ld := newLoad(t, c, 9)
-	posters := ld.posters([]int{0, 1}, []int{0, 2}) // a cable poster on the instance that dies
+	// A cable poster on the instance that dies (person 2's socket is
+	// there), which dies with one of its posts written and not yet
+	// acknowledged.
+	posters := ld.posters([]int{0, 1}, []int{0}, 2)
+	var (
+		armed    = make(chan struct{})
+		inFlight = make(chan struct{})
+		killed   = make(chan struct{})
+		once     sync.Once
+	)
+	onVictim := ld.subs[2]
+	posters = append(posters, cablePosterHook("cable3", onVictim, c.allTalk, ld.l, func() {
+		select {
+		case <-armed:
+			once.Do(func() {
+				close(inFlight)
+				<-killed
+			})
+		default:
+		}
+	}))
 	const perPoster = 24
 	wait := startPosters(ld.l, posters, perPoster, 80*time.Millisecond)
 	waitFor(t, c.sig, 20*time.Second, "a third of the posts acknowledged", func() bool {
 		return ld.l.count() >= len(posters)*perPoster/3
 	})
-	victim := c.insts[2]
-	victim.Kill()
-	t.Logf("killed instance 3 with %d messages acknowledged", ld.l.count())
+	close(armed)
+	select {
+	case <-inFlight:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the poster on instance 3 sent nothing within 10s")
+	}
+	c.insts[2].Kill()
+	close(killed)
+	t.Logf("killed instance 3 with %d messages acknowledged and a cable post in flight", ld.l.count())
 	wait(t, 60*time.Second)
 	ld.finish(t, 20*time.Second)
+	ld.l.mu.Lock()
+	inFlightFailed := ld.l.statuses[0]
+	ld.l.mu.Unlock()
+	if inFlightFailed == 0 {
+		t.Error("the post in flight on the killed instance was acknowledged: the kill came too late to test anything")
+	}
 
 	for i, s := range ld.subs[:len(ld.people)] {
 		s.mu.Lock()
@@ -163,6 +199,14 @@ func TestRedisRestart(t *testing.T) {
 	t.Logf("Redis back after %v with %d messages acknowledged", time.Since(down).Round(time.Millisecond), ld.l.count())
 	wait(t, 60*time.Second)
 	ld.finish(t, 20*time.Second)
+	// Without Redis a post is slower (each Redis call fails first), but
+	// never a hang.
+	ld.l.mu.Lock()
+	slowest := ld.l.slowOK
+	ld.l.mu.Unlock()
+	if slowest > 5*time.Second {
+		t.Errorf("with Redis down a post took %v to be acknowledged; want a few seconds at most", slowest)
+	}
 	for _, s := range ld.subs {
 		s.mu.Lock()
 		n, closes := s.reconnects, s.closes

@@ -406,15 +406,20 @@ type ledger struct {
 	codes    map[string]int   // failure answers by error code
 	bad      []string         // failure answers that break the contract
 	slowest  time.Duration    // the slowest failure answer
+	slowOK   time.Duration    // the slowest acknowledgement
 }
 
 func newLedger(sig *signal) *ledger {
 	return &ledger{sig: sig, acked: map[string]int64{}, rooms: map[string]int64{}, statuses: map[int]int{}, codes: map[string]int{}}
 }
 
-func (l *ledger) ack(room int64, cmid string, id int64) {
+func (l *ledger) ack(room int64, cmid string, id int64) { l.ackIn(room, cmid, id, 0) }
+
+// ackIn is ack for an attempt that took took.
+func (l *ledger) ackIn(room int64, cmid string, id int64, took time.Duration) {
 	l.mu.Lock()
 	l.acked[cmid], l.rooms[cmid] = id, room
+	l.slowOK = max(l.slowOK, took)
 	l.mu.Unlock()
 	l.sig.notify()
 }
@@ -444,8 +449,8 @@ func (l *ledger) failure(r reply, err error, code string, contract error) {
 func (l *ledger) summary() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return fmt.Sprintf("%d acknowledged, failures by status %v, by code %v, slowest failure %v, given up %d",
-		len(l.acked), l.statuses, l.codes, l.slowest.Round(time.Millisecond), len(l.given))
+	return fmt.Sprintf("%d acknowledged (slowest %v), failures by status %v, by code %v, slowest failure %v, given up %d",
+		len(l.acked), l.slowOK.Round(time.Millisecond), l.statuses, l.codes, l.slowest.Round(time.Millisecond), len(l.given))
 }
 
 // poster posts a numbered series of messages to one room, each with a
@@ -496,8 +501,14 @@ func httpPoster(name string, base string, p person, room int64, l *ledger) poste
 // cablePoster posts through s's socket (a cable "post" frame, answered by
 // an "ack"), resending after a reconnect.
 func cablePoster(name string, s *subscriber, room int64, l *ledger) poster {
+	return cablePosterHook(name, s, room, l, nil)
+}
+
+// cablePosterHook is cablePoster with a hook that runs after each post
+// frame is written, before its ack is awaited (nil: none).
+func cablePosterHook(name string, s *subscriber, room int64, l *ledger, afterWrite func()) poster {
 	return poster{name: name, room: room, send: func(ctx context.Context, cmid, body string) (int64, bool, time.Duration, error) {
-		id, code, err := s.post(ctx, room, cmid, body)
+		id, code, err := s.post(ctx, room, cmid, body, afterWrite)
 		if err == nil {
 			return id, false, 0, nil
 		}
@@ -555,10 +566,11 @@ func runPoster(ctx context.Context, p poster, n int, every time.Duration, l *led
 		acked := false
 		for attempt := 0; attempt < 500 && time.Now().Before(giveUp) && ctx.Err() == nil; attempt++ {
 			actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			sent := time.Now()
 			id, retry, wait, err := p.send(actx, cmid, body)
 			cancel()
 			if err == nil {
-				l.ack(p.room, cmid, id)
+				l.ackIn(p.room, cmid, id, time.Since(sent))
 				acked = true
 				break
 			}
@@ -846,8 +858,9 @@ func (s *subscriber) problem(p string) {
 }
 
 // post sends a cable post and waits for its ack (or an error frame for
-// it, or the socket's end).
-func (s *subscriber) post(ctx context.Context, room int64, cmid, body string) (id int64, code string, err error) {
+// it, or the socket's end). afterWrite, if not nil, runs once the frame is
+// written.
+func (s *subscriber) post(ctx context.Context, room int64, cmid, body string, afterWrite func()) (id int64, code string, err error) {
 	s.mu.Lock()
 	ws, gen := s.ws, s.gen
 	delete(s.postErrs, cmid)
@@ -864,6 +877,9 @@ func (s *subscriber) post(ctx context.Context, room int64, cmid, body string) (i
 	frame, _ := json.Marshal(map[string]any{"type": "post", "room_id": room, "body": body, "client_message_id": cmid})
 	if err := s.write(ws, frame); err != nil {
 		return 0, "", err
+	}
+	if afterWrite != nil {
+		afterWrite()
 	}
 	var ended bool
 	await(s.sig, time.Until(deadlineOf(ctx)), func() bool {
