@@ -12,6 +12,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/broker"
+	redisbroker "github.com/campfire-go/campfire/internal/broker/redis"
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/config"
@@ -85,6 +86,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		e.Core, b, e.Presence, log)
 	e.Core.SetLocalControl(g.Hub.Handle)
 	registerHubMetrics(m, g.Hub)
+	registerRedisMetrics(m, e)
 
 	var ready []web.ReadyCheck
 	for _, c := range e.Checks {
@@ -286,4 +288,34 @@ func registerHubMetrics(m *metrics.Metrics, h *realtime.Hub) {
 		func() float64 { return float64(h.Stats().GapFills) })
 	m.AddCounter("campfire_ws_resyncs_total", "Catch-ups from the database and socket re-checks after a broker reconnect.",
 		func() float64 { return float64(h.Stats().Resyncs) })
+}
+
+// registerRedisMetrics exposes the Redis broker's counters and the shared
+// rate limits' health, when Redis is configured.
+func registerRedisMetrics(m *metrics.Metrics, e *engine.Engine) {
+	if b := e.RedisBroker; b != nil {
+		for _, c := range []struct {
+			name, help string
+			v          func(s redisbroker.Stats) uint64
+		}{
+			{"campfire_broker_published_total", "Events this instance published to Redis.", func(s redisbroker.Stats) uint64 { return s.Published }},
+			{"campfire_broker_received_total", "Events from other instances handed to this hub.", func(s redisbroker.Stats) uint64 { return s.Received }},
+			{"campfire_broker_dropped_total", "Events dropped because this hub's queue was full (recovered by seq).", func(s redisbroker.Stats) uint64 { return s.Dropped }},
+			{"campfire_broker_malformed_total", "Payloads from Redis that did not decode.", func(s redisbroker.Stats) uint64 { return s.Malformed }},
+			{"campfire_broker_resyncs_total", "Reconnects of the Redis subscriber (each followed by a catch-up from the database).", func(s redisbroker.Stats) uint64 { return s.Resyncs }},
+		} {
+			m.AddCounter(c.name, c.help, func() float64 { return float64(c.v(b.Stats())) })
+		}
+	}
+	if l := e.Limits; l != nil {
+		m.AddCounter("campfire_ratelimit_fallbacks_total", "Rate-limit decisions taken per instance because Redis failed.",
+			func() float64 { return float64(l.Fallbacks()) })
+		m.AddGauge("campfire_ratelimit_degraded", "1 while shared rate limits are falling back to per-instance ones.",
+			func() float64 {
+				if l.Degraded() {
+					return 1
+				}
+				return 0
+			})
+	}
 }

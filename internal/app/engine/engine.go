@@ -53,10 +53,13 @@ type Engine struct {
 	// Checks are what /ready asks: the database, and Redis when configured.
 	Checks []Check
 
-	log         *slog.Logger
-	closers     []func() error // in the order they must run
-	redisBroker *redisbroker.Broker
-	limits      *ratelimit.Fallback
+	// RedisBroker and Limits are the Redis broker and the shared rate
+	// limits, for their metrics; nil without REDIS_URL.
+	RedisBroker *redisbroker.Broker
+	Limits      *ratelimit.Fallback
+
+	log     *slog.Logger
+	closers []func() error // in the order they must run
 }
 
 // Open builds the backends cfg names and the core on them. On error

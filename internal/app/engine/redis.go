@@ -63,7 +63,7 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 		return err
 	}
 	e.Broker = b
-	e.redisBroker = b
+	e.RedisBroker = b
 	e.Presence = redispresence.New(client, redispresence.Options{Prefix: cfg.RedisPrefix})
 	ttl := cfg.SessionIdleTTL
 	if ttl == 0 {
@@ -73,13 +73,13 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 	e.Sessions = sessions
 	// Sessions stop their retry loop before the client they use closes.
 	e.closers = append([]func() error{sessions.Close}, e.closers...)
-	e.limits = ratelimit.NewFallback(
+	e.Limits = ratelimit.NewFallback(
 		redislimit.New(client, redislimit.Options{Prefix: cfg.RedisPrefix}).Store,
 		ratelimit.LocalFactory(100_000),
 		ratelimit.FallbackOptions{Log: e.log},
 	)
 	if opts.Core.Limiters == nil {
-		opts.Core.Limiters = e.limits.Store
+		opts.Core.Limiters = e.Limits.Store
 	}
 	e.Checks = append(e.Checks, Check{Name: "redis", Check: b.Healthy})
 	return nil
