@@ -69,6 +69,11 @@ type Config struct {
 	ReplayPage int
 	// BackendTimeout bounds each Backend call.
 	BackendTimeout time.Duration
+	// SubscribeConcurrency bounds the subscribes whose database reads run
+	// at once; the rest wait their turn (up to SubscribeWait, then the
+	// socket is closed with CloseTryAgain).
+	SubscribeConcurrency int
+	SubscribeWait        time.Duration
 }
 
 // DefaultConfig is the configuration every zero field falls back to.
@@ -96,6 +101,9 @@ var DefaultConfig = Config{
 	MaxPending:       1024,
 	ReplayPage:       100,
 	BackendTimeout:   10 * time.Second,
+	// About the read pool's size: more would only queue inside it.
+	SubscribeConcurrency: 16,
+	SubscribeWait:        30 * time.Second,
 }
 
 func (c Config) withDefaults() Config {
@@ -142,5 +150,7 @@ func (c Config) withDefaults() Config {
 	set(&c.MaxPending, d.MaxPending)
 	set(&c.ReplayPage, d.ReplayPage)
 	setD(&c.BackendTimeout, d.BackendTimeout)
+	set(&c.SubscribeConcurrency, d.SubscribeConcurrency)
+	setD(&c.SubscribeWait, d.SubscribeWait)
 	return c
 }

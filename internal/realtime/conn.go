@@ -414,11 +414,15 @@ func (c *conn) handle(data []byte) {
 // seqs it sent.
 func (c *conn) subscribe(roomID int64, since *int64) {
 	h := c.hub
+	if !c.admitSubscribe() {
+		return
+	}
+	defer func() { <-h.subscribing }()
 	ctx, cancel := h.backendCtx()
 	view, err := h.backend.RoomForUser(ctx, c.user, roomID)
 	cancel()
 	if err != nil {
-		c.push(h.errorFrame(err, roomID, ""))
+		c.failSubscribe(err, roomID)
 		return
 	}
 	last := view.LastSeq
@@ -461,8 +465,8 @@ func (c *conn) subscribe(roomID int64, since *int64) {
 			return c.pushWait(frame)
 		})
 		if err != nil {
-			c.push(h.errorFrame(err, roomID, ""))
 			c.unsubscribe(roomID)
+			c.failSubscribe(err, roomID)
 			return
 		}
 	}
@@ -479,6 +483,47 @@ func (c *conn) subscribe(roomID int64, since *int64) {
 			c.push(wire.PresenceFrame(roomID, online))
 		}
 	}
+}
+
+// admitSubscribe waits for a turn at the subscribes' database work. A
+// socket that waits longer than SubscribeWait is closed with CloseTryAgain
+// (the client retries after a backoff) rather than left without its
+// subscription.
+func (c *conn) admitSubscribe() bool {
+	h := c.hub
+	select {
+	case h.subscribing <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(h.cfg.SubscribeWait)
+	defer t.Stop()
+	select {
+	case h.subscribing <- struct{}{}:
+		return true
+	case <-t.C:
+		h.stats.busyClosed.Add(1)
+		c.stop(CloseTryAgain, "server busy: reconnect and subscribe again")
+	case <-c.done:
+	case <-h.ctx.Done():
+	}
+	return false
+}
+
+// failSubscribe answers a subscribe that could not be served. A refusal
+// the client caused (not a member, a bad request) is an error frame; a
+// server-side failure (the database busy or down) closes the socket with
+// CloseTryAgain, so the client reconnects and resumes instead of staying
+// open, unsubscribed and silent.
+func (c *conn) failSubscribe(err error, roomID int64) {
+	h := c.hub
+	if e, ok := chat.AsError(err); ok && e.Kind != chat.KindInternal && e.Kind != chat.KindUnavailable {
+		c.push(h.errorFrame(err, roomID, ""))
+		return
+	}
+	h.log.Warn("subscribe failed; closing the socket so the client retries", "room_id", roomID, "user_id", c.user.ID, "err", err)
+	h.stats.busyClosed.Add(1)
+	c.stop(CloseTryAgain, "server busy: reconnect and subscribe again")
 }
 
 // endReplay releases the live events that arrived during the replay.

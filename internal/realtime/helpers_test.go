@@ -46,6 +46,8 @@ type testBackend struct {
 	nextID  int64
 	byKey   map[string]chat.Message
 	failing error // MessagesAfter fails with it when set
+	// gate, when set, holds every RoomForUser until it is closed.
+	gate chan struct{}
 }
 
 func newTestBackend(b broker.Broker) *testBackend {
@@ -78,6 +80,16 @@ func (b *testBackend) addRoom(id int64, memberIDs ...int64) {
 }
 
 func (b *testBackend) RoomForUser(ctx context.Context, u chat.User, roomID int64) (chat.RoomView, error) {
+	b.mu.Lock()
+	gate := b.gate
+	b.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return chat.RoomView{}, ctx.Err()
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	r := b.rooms[roomID]

@@ -55,6 +55,11 @@ const (
 	// CloseTooSlow (4008): the socket's queue overflowed; reconnect and
 	// subscribe with the last seen seq.
 	CloseTooSlow = 4008
+	// CloseTryAgain (1013): the server could not serve a subscribe (its
+	// database was too busy or failing); reconnect after a backoff and
+	// subscribe with the last seen seq. A socket is closed rather than left
+	// open without the subscription the client asked for.
+	CloseTryAgain = websocket.CloseTryAgainLater
 )
 
 const shards = 64
@@ -90,6 +95,11 @@ type Hub struct {
 
 	resyncMu               sync.Mutex
 	resyncing, resyncAgain bool
+
+	// subscribing admits subscribes' database work: a reconnect storm
+	// queues here, in arrival order, instead of piling every socket's reads
+	// onto the database at once until they time out.
+	subscribing chan struct{}
 
 	stats stats
 
@@ -127,6 +137,7 @@ func New(cfg Config, backend Backend, b broker.Broker, p presence.Presence, logg
 		log:           logger.With("component", "realtime"),
 		typing:        make(map[typingKey]*typingState),
 		presenceDirty: make(map[int64]struct{}),
+		subscribing:   make(chan struct{}, cfg.SubscribeConcurrency),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	for i := range h.rooms {
@@ -280,11 +291,12 @@ type Stats struct {
 	SlowClosed    uint64 // sockets closed with 4008
 	GapFills      uint64 // gaps filled from the database
 	Resyncs       uint64 // catch-ups after a broker reconnect
+	BusyClosed    uint64 // sockets closed with 1013 because a subscribe could not be served
 }
 
 type stats struct {
-	conns, subs                           atomic.Int64
-	frames, flushes, slow, fills, resyncs atomic.Uint64
+	conns, subs                                       atomic.Int64
+	frames, flushes, slow, fills, resyncs, busyClosed atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -297,6 +309,7 @@ func (h *Hub) Stats() Stats {
 		SlowClosed:    h.stats.slow.Load(),
 		GapFills:      h.stats.fills.Load(),
 		Resyncs:       h.stats.resyncs.Load(),
+		BusyClosed:    h.stats.busyClosed.Load(),
 	}
 }
 
