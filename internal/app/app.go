@@ -286,6 +286,8 @@ func registerHubMetrics(m *metrics.Metrics, h *realtime.Hub) {
 		func() float64 { return float64(h.Stats().SlowClosed) })
 	m.AddCounter("campfire_ws_gap_fills_total", "Per-room seq gaps filled from the database.",
 		func() float64 { return float64(h.Stats().GapFills) })
+	m.AddCounter("campfire_ws_busy_closed_total", "WebSockets closed with 1013 because a subscribe could not be served.",
+		func() float64 { return float64(h.Stats().BusyClosed) })
 	m.AddCounter("campfire_ws_resyncs_total", "Catch-ups from the database and socket re-checks after a broker reconnect.",
 		func() float64 { return float64(h.Stats().Resyncs) })
 }
