@@ -132,7 +132,9 @@ func TestKillInstance(t *testing.T) {
 		}
 	}))
 	const perPoster = 24
-	wait := startPosters(ld.l, posters, perPoster, 80*time.Millisecond)
+	wait := startPosters(t, ld.l, posters, perPoster, 80*time.Millisecond)
+	var release sync.Once
+	t.Cleanup(func() { release.Do(func() { close(killed) }) }) // runs before the posters' cleanup
 	waitFor(t, c.sig, 20*time.Second, "a third of the posts acknowledged", func() bool {
 		return ld.l.count() >= len(posters)*perPoster/3
 	})
@@ -143,7 +145,7 @@ func TestKillInstance(t *testing.T) {
 		t.Fatal("the poster on instance 3 sent nothing within 10s")
 	}
 	c.insts[2].Kill()
-	close(killed)
+	release.Do(func() { close(killed) })
 	t.Logf("killed instance 3 with %d messages acknowledged and a cable post in flight", ld.l.count())
 	wait(t, 60*time.Second)
 	ld.finish(t, 20*time.Second)
@@ -173,13 +175,15 @@ func TestRedisRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers, nginx, PostgreSQL and redis-server")
 	}
+	needProxy(t)
+	db := testenv.PostgresSchema(t)
 	rs := testenv.StartRedis(t)
-	be := backends{db: testenv.PostgresSchema(t), redis: rs.URL(), prefix: "scaleout:" + randomName() + ":", maxConns: "10"}
+	be := backends{db: db, redis: rs.URL(), prefix: "scaleout:" + randomName() + ":", maxConns: "10"}
 	c := startCluster(t, 3, be, true)
 	ld := newLoad(t, c, 11)
 	posters := ld.posters([]int{0, 1, 2}, []int{0, 1})
 	const perPoster = 25
-	wait := startPosters(ld.l, posters, perPoster, 100*time.Millisecond)
+	wait := startPosters(t, ld.l, posters, perPoster, 100*time.Millisecond)
 	waitFor(t, c.sig, 20*time.Second, "a quarter of the posts acknowledged", func() bool {
 		return ld.l.count() >= len(posters)*perPoster/4
 	})
@@ -226,13 +230,15 @@ func TestPostgresOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers, nginx, PostgreSQL and Redis")
 	}
+	needProxy(t)
+	redisURL := testenv.RedisURL(t)
 	pg := testenv.StartPostgres(t)
-	be := backends{db: pg.URL(), redis: testenv.RedisURL(t), prefix: "scaleout:" + randomName() + ":", maxConns: "10"}
+	be := backends{db: pg.URL(), redis: redisURL, prefix: "scaleout:" + randomName() + ":", maxConns: "10"}
 	c := startCluster(t, 3, be, true)
 	ld := newLoad(t, c, 9)
 	posters := ld.posters([]int{0, 1, 2}, []int{0, 2})
 	const perPoster = 20
-	wait := startPosters(ld.l, posters, perPoster, 120*time.Millisecond)
+	wait := startPosters(t, ld.l, posters, perPoster, 120*time.Millisecond)
 	waitFor(t, c.sig, 20*time.Second, "a fifth of the posts acknowledged", func() bool {
 		return ld.l.count() >= len(posters)*perPoster/5
 	})

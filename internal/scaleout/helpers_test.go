@@ -522,13 +522,13 @@ func cablePosterHook(name string, s *subscriber, room int64, l *ledger, afterWri
 // within).
 func postAll(t testing.TB, l *ledger, posters []poster, n int, every, within time.Duration) {
 	t.Helper()
-	startPosters(l, posters, n, every)(t, within)
+	startPosters(t, l, posters, n, every)(t, within)
 }
 
 // startPosters starts the posters and returns the wait for their end,
 // which fails the test past within or when a post was given up on (each
-// is retried for up to 45 s).
-func startPosters(l *ledger, posters []poster, n int, every time.Duration) (wait func(t testing.TB, within time.Duration)) {
+// is retried for up to 45 s). If the test ends first, they are stopped.
+func startPosters(t testing.TB, l *ledger, posters []poster, n int, every time.Duration) (wait func(t testing.TB, within time.Duration)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -536,6 +536,7 @@ func startPosters(l *ledger, posters []poster, n int, every time.Duration) (wait
 		wg.Go(func() { runPoster(ctx, p, n, every, l) })
 	}
 	go func() { wg.Wait(); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return func(t testing.TB, within time.Duration) {
 		t.Helper()
 		defer cancel()
@@ -607,6 +608,7 @@ func runPoster(ctx context.Context, p poster, n int, every time.Duration, l *led
 // is a problem), resumes with since = the last seq it saw when it
 // reconnects, and can post through its socket.
 type subscriber struct {
+	t     testing.TB
 	name  string
 	p     person
 	sig   *signal
@@ -644,7 +646,7 @@ type roomView struct {
 // from their beginning.
 func subscribe(t testing.TB, sig *signal, name string, p person, rooms []int64, retry bool, dial ...string) *subscriber {
 	t.Helper()
-	s := &subscriber{name: name, p: p, sig: sig, dial: dial, retry: retry, rooms: map[int64]*roomView{},
+	s := &subscriber{t: t, name: name, p: p, sig: sig, dial: dial, retry: retry, rooms: map[int64]*roomView{},
 		acks: map[string]int64{}, postErrs: map[string]string{}, done: make(chan struct{})}
 	for _, r := range rooms {
 		s.rooms[r] = &roomView{}
@@ -664,7 +666,7 @@ func subscribe(t testing.TB, sig *signal, name string, p person, rooms []int64, 
 func resume(t testing.TB, s *subscriber, url string) *subscriber {
 	t.Helper()
 	s.stop()
-	n := &subscriber{name: s.name + "/resumed", p: s.p, sig: s.sig, dial: []string{url}, rooms: map[int64]*roomView{},
+	n := &subscriber{t: t, name: s.name + "/resumed", p: s.p, sig: s.sig, dial: []string{url}, rooms: map[int64]*roomView{},
 		acks: map[string]int64{}, postErrs: map[string]string{}, done: make(chan struct{})}
 	s.mu.Lock()
 	for id, v := range s.rooms {
@@ -920,7 +922,7 @@ func (s *subscriber) stop() {
 	select {
 	case <-s.done:
 	case <-time.After(35 * time.Second):
-		panic(s.name + ": reader did not stop")
+		s.t.Errorf("%s: its reader did not stop within 35s", s.name)
 	}
 }
 
