@@ -34,7 +34,19 @@ type Error struct {
 	Wait time.Duration
 }
 
-func (e *Error) Error() string { return e.Code + ": " + e.Message }
+func (e *Error) Error() string {
+	if e.Code == "" { // a sentinel: say its kind, not ": "
+		return kindNames[e.Kind]
+	}
+	return e.Code + ": " + e.Message
+}
+
+var kindNames = [...]string{
+	KindInternal: "internal", KindInvalid: "invalid", KindBadRequest: "bad request",
+	KindUnauthorized: "unauthorized", KindForbidden: "forbidden", KindNotFound: "not found",
+	KindConflict: "conflict", KindTooLarge: "too large", KindUnsupported: "unsupported",
+	KindRateLimited: "rate limited", KindUnavailable: "unavailable",
+}
 
 // RetryAfter is how long to wait before trying again; 0 when unknown.
 func (e *Error) RetryAfter() time.Duration { return e.Wait }

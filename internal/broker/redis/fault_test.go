@@ -2,10 +2,13 @@ package redis
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/testenv"
@@ -167,4 +170,62 @@ func TestRedisDownAtStart(t *testing.T) {
 	pub := startFaultNode(t, srv.URL(), prefix)
 	accepted := steadyPublisher(t, pub.b)
 	resumes(t, sub, accepted, 5*time.Second)
+}
+
+// failPublish fails every PUBLISH while on is set, leaving the client's
+// connections (and so a subscriber on the same Redis) untouched.
+type failPublish struct{ on atomic.Bool }
+
+func (f *failPublish) DialHook(next goredis.DialHook) goredis.DialHook { return next }
+func (f *failPublish) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
+	return next
+}
+func (f *failPublish) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
+	return func(ctx context.Context, cmd goredis.Cmder) error {
+		if f.on.Load() && cmd.Name() == "publish" {
+			err := errors.New("injected: publish lost")
+			cmd.SetErr(err)
+			return err
+		}
+		return next(ctx, cmd)
+	}
+}
+
+// A publish that fails while every subscriber stays connected reaches no
+// other instance, and nothing on their side would notice: once Redis
+// takes publishes again, the publisher asks every instance to resync.
+func TestLostPublishMakesOthersResync(t *testing.T) {
+	url := testenv.RedisURL(t)
+	prefix := testPrefix(t)
+	sub := startFaultNode(t, url, prefix)
+
+	client, err := NewClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	hook := &failPublish{}
+	client.AddHook(hook)
+	pub := newTestBroker(t, "", Options{Client: client, Prefix: prefix, health: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	go func() { defer close(ran); _ = pub.Run(ctx) }()
+	defer func() { cancel(); <-ran }()
+	waitFor(t, func() bool { return healthy(t, sub.b) == nil && healthy(t, pub) == nil })
+
+	hook.on.Store(true)
+	if err := pub.Publish(ctx, broker.Event{Type: "message.created", RoomID: 1, Seq: 1, Frame: []byte("x")}); err == nil {
+		t.Fatal("the injected failure did not fail Publish")
+	}
+	select {
+	case <-sub.resyncs:
+		t.Fatal("resync requested while publishes still fail")
+	case <-time.After(200 * time.Millisecond):
+	}
+	hook.on.Store(false)
+	awaitResync(t, sub, "subscriber", 5*time.Second)
+	if s := sub.b.Stats(); s.RemoteResyncs != 1 || s.Resyncs != 0 {
+		t.Fatalf("subscriber stats %+v: want 1 remote resync and no reconnect", s)
+	}
+	waitFor(t, func() bool { return pub.Stats().Repairs == 1 })
 }
