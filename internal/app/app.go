@@ -305,6 +305,8 @@ func registerRedisMetrics(m *metrics.Metrics, e *engine.Engine) {
 			{"campfire_broker_dropped_total", "Events dropped because this hub's queue was full (recovered by seq).", func(s redisbroker.Stats) uint64 { return s.Dropped }},
 			{"campfire_broker_malformed_total", "Payloads from Redis that did not decode.", func(s redisbroker.Stats) uint64 { return s.Malformed }},
 			{"campfire_broker_resyncs_total", "Reconnects of the Redis subscriber (each followed by a catch-up from the database).", func(s redisbroker.Stats) uint64 { return s.Resyncs }},
+			{"campfire_broker_remote_resyncs_total", "Catch-ups another instance asked for after it lost a publish.", func(s redisbroker.Stats) uint64 { return s.RemoteResyncs }},
+			{"campfire_broker_repairs_total", "Resync requests this instance sent after it lost a publish.", func(s redisbroker.Stats) uint64 { return s.Repairs }},
 		} {
 			m.AddCounter(c.name, c.help, func() float64 { return float64(c.v(b.Stats())) })
 		}
