@@ -569,22 +569,26 @@ func (cb *Cable) handle(ws *websocket.Conn, raw []byte) error {
 		if err := json.Unmarshal(f.Message, &m); err != nil {
 			return cb.deliver(ErrorEvent{Code: "bad_frame", Message: "undecodable message: " + err.Error(), RoomID: f.RoomID})
 		}
+		// Advance LastSeq before the user can see the event (so the two
+		// agree), and take it back if the event could not be delivered.
 		cb.mu.Lock()
 		rs := cb.rooms[f.RoomID]
-		dup := rs == nil || rs.known && m.Seq <= rs.lastSeq
-		cb.mu.Unlock()
-		if dup {
+		if rs == nil || rs.known && m.Seq <= rs.lastSeq {
+			cb.mu.Unlock()
 			return nil // a replay overlapping live delivery, or a room given up
 		}
-		if err := cb.deliver(MessageCreated{RoomID: f.RoomID, Message: m}); err != nil {
-			return err
-		}
-		cb.mu.Lock()
-		if cb.rooms[f.RoomID] == rs {
-			rs.lastSeq, rs.known = m.Seq, true
-		}
+		prevSeq, prevKnown := rs.lastSeq, rs.known
+		rs.lastSeq, rs.known = m.Seq, true
 		cb.delivered = true
 		cb.mu.Unlock()
+		if err := cb.deliver(MessageCreated{RoomID: f.RoomID, Message: m}); err != nil {
+			cb.mu.Lock()
+			if cb.rooms[f.RoomID] == rs && rs.lastSeq == m.Seq {
+				rs.lastSeq, rs.known = prevSeq, prevKnown
+			}
+			cb.mu.Unlock()
+			return err
+		}
 		return nil
 	case typeSubscribed:
 		cb.mu.Lock()
