@@ -656,3 +656,42 @@ func TestCableLocalAddr(t *testing.T) {
 		t.Errorf("server saw %s", c.remote)
 	}
 }
+
+// The echo bot of the example, against the real server.
+func TestEchoBotExample(t *testing.T) {
+	w := newWorld(t)
+	echo, echoUser := w.join(t, "Echo", "echo@example.com")
+	room := w.allTalk(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan struct{})
+	errc := make(chan error, 1)
+	go func() { errc <- echoBot(ctx, echo, ready) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-errc; err != nil {
+			t.Errorf("echo bot: %v", err)
+		}
+	})
+	select {
+	case <-ready:
+	case err := <-errc:
+		t.Fatal(err)
+	}
+	watch := dial(t, w.admin, nil)
+	if err := watch.Subscribe(ctx, room); err != nil {
+		t.Fatal(err)
+	}
+	m := must[*client.Message](t)(w.admin.PostMessage(ctx, room, "hello @Echo", ""))
+	if !m.MentionsUser(echoUser.ID) {
+		t.Fatalf("no mention in %+v", m)
+	}
+	for {
+		mc := next[client.MessageCreated](t, watch, wait)
+		if mc.Message.Creator.ID == echoUser.ID {
+			if mc.Message.Body != "@Ada Admin said: hello @Echo" {
+				t.Errorf("echo %q", mc.Message.Body)
+			}
+			return
+		}
+	}
+}
