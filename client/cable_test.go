@@ -206,6 +206,9 @@ type collector struct {
 	reconnected int
 	slow        int
 	changed     chan struct{}
+	// onDisconnect, when set, is called (under mu) with each
+	// disconnection's reason.
+	onDisconnect func(error)
 }
 
 func collect(t testing.TB, cb *client.Cable, room int64, readDelay time.Duration) *collector {
@@ -227,6 +230,9 @@ func collect(t testing.TB, cb *client.Cable, room int64, readDelay time.Duration
 			case client.Disconnected:
 				if errors.Is(e.Err, client.ErrSlowConsumer) {
 					col.slow++
+				}
+				if col.onDisconnect != nil {
+					col.onDisconnect(e.Err)
 				}
 			}
 			col.mu.Unlock()
