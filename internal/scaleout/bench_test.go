@@ -234,3 +234,77 @@ func (s *benchSock) run() {
 		}
 	}
 }
+
+// TestPostsFigures measures persisted posts per second over HTTP for one
+// and three instances on PostgreSQL + Redis: 64 concurrent posters, spread
+// over the instances, each post by one of 256 people (25 each: inside the
+// per-person burst, so the rate limit is not what is measured).
+//
+//	CAMPFIRE_SCALEOUT_BENCH=1 go test -run TestPostsFigures -v -count 1 ./internal/scaleout
+func TestPostsFigures(t *testing.T) {
+	if os.Getenv("CAMPFIRE_SCALEOUT_BENCH") != "1" {
+		t.Skip("set CAMPFIRE_SCALEOUT_BENCH=1 to measure the posting figures")
+	}
+	for _, n := range []int{1, 3} {
+		t.Run(fmt.Sprintf("instances=%d", n), func(t *testing.T) { posts(t, n) })
+	}
+}
+
+func posts(t *testing.T, n int) {
+	const (
+		people  = 256
+		each    = 25
+		workers = 64
+	)
+	be := sharedBackends(t)
+	be.maxConns = ""
+	c := startCluster(t, n, be, false)
+	ps := c.join(people, "Poster")
+	path := fmt.Sprintf("/api/v1/rooms/%d/messages", c.allTalk)
+	jobs := make(chan int, people*each)
+	for i := range people * each {
+		jobs <- i
+	}
+	close(jobs)
+	var (
+		wg     sync.WaitGroup
+		failed atomic.Int64
+		mu     sync.Mutex
+		lats   []time.Duration
+	)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			var mine []time.Duration
+			for i := range jobs {
+				p := ps[i%people]
+				a := api{base: c.base((i + w) % n), token: p.token}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				sent := time.Now()
+				r, err := a.do(ctx, "POST", path, map[string]string{"body": "p", "client_message_id": "p" + strconv.Itoa(i)})
+				cancel()
+				if err != nil || r.status != http.StatusCreated {
+					failed.Add(1)
+					continue
+				}
+				mine = append(mine, time.Since(sent))
+			}
+			mu.Lock()
+			lats = append(lats, mine...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	took := time.Since(start)
+	slices.Sort(lats)
+	q := func(p float64) time.Duration {
+		if len(lats) == 0 {
+			return 0
+		}
+		return lats[min(int(p*float64(len(lats))), len(lats)-1)].Round(10 * time.Microsecond)
+	}
+	line := fmt.Sprintf("instances=%d posts=%d failed=%d in %v: %.0f posts/s; post p50=%v p99=%v",
+		n, len(lats), failed.Load(), took.Round(time.Millisecond), float64(len(lats))/took.Seconds(), q(0.5), q(0.99))
+	t.Log(line)
+	fmt.Println("POSTS " + line)
+}
