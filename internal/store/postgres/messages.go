@@ -12,6 +12,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 const (
@@ -31,7 +32,7 @@ const (
 	//     writes the message, the counter, the mentions and the unread
 	//     markers. The search entry is a generated column.
 	lockRoomForPost = `SELECT 1 FROM rooms WHERE id = $1 FOR NO KEY UPDATE`
-	postCreator     = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
+	postCreator     = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.id = $1`
 	postMessage     = `WITH room AS (
 			SELECT last_seq FROM rooms WHERE id = $1
 		), existing AS (
@@ -65,9 +66,9 @@ const (
 			ARRAY(SELECT user_id FROM mention ORDER BY user_id),
 			ARRAY(SELECT user_id FROM unread ORDER BY user_id)`
 
-	// messagesFrom loads messageCols, the mentions, and whether there are
+	// messagesFrom loads rowscan.MessageCols, the mentions, and whether there are
 	// boosts to load (most messages have none, and then a page is one query).
-	messagesFrom = `SELECT ` + messageCols + `,
+	messagesFrom = `SELECT ` + rowscan.MessageCols + `,
 			ARRAY(SELECT user_id FROM mentions WHERE message_id = m.id ORDER BY user_id),
 			EXISTS (SELECT 1 FROM boosts WHERE message_id = m.id)
 		FROM messages m JOIN users u ON u.id = m.creator_id `
@@ -78,7 +79,7 @@ const (
 	afterSeqPage = messagesFrom + `WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq LIMIT $3`
 	updatedSince = messagesFrom + `WHERE m.room_id = $1 AND m.updated_at > m.created_at AND m.updated_at > $2
 		ORDER BY m.updated_at, m.id LIMIT $3`
-	boostsOf = `SELECT ` + boostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id
+	boostsOf = `SELECT ` + rowscan.BoostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id
 		WHERE b.message_id = ANY($1) ORDER BY b.id`
 
 	// Edits and boosts move updated_at strictly past created_at (even within
@@ -96,7 +97,7 @@ const (
 	deleteMessage = `DELETE FROM messages WHERE id = $1`
 
 	insertBoost = `INSERT INTO boosts (message_id, booster_id, content, created_at) VALUES ($1, $2, $3, $4) RETURNING id`
-	boostByID   = `SELECT ` + boostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id WHERE b.id = $1`
+	boostByID   = `SELECT ` + rowscan.BoostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id WHERE b.id = $1`
 	// Removing a boost is an update of its message, so a client that
 	// refetches updated messages after a reconnect sees it gone.
 	deleteBoost = `WITH d AS (DELETE FROM boosts WHERE id = $1 RETURNING message_id)
@@ -154,7 +155,7 @@ func (j *postJob) queue(b *pgx.Batch) {
 	b.Queue(lockRoomForPost, nm.RoomID)
 	b.Queue(postCreator, nm.CreatorID)
 	b.Queue(postMessage, cleanArgs([]any{nm.RoomID, nm.CreatorID, nullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
-		toMillis(j.at), j.mentions, j.skip})...)
+		rowscan.ToMillis(j.at), j.mentions, j.skip})...)
 }
 
 // postRow is what the database answered for one job.
@@ -173,7 +174,7 @@ func readPostRow(br pgx.BatchResults) (r postRow, err error) {
 		return r, err
 	}
 	r.roomFound = tag.RowsAffected() > 0
-	r.creator, err = scanUser(br.QueryRow())
+	r.creator, err = rowscan.ScanUser(br.QueryRow())
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return r, err
 	}
@@ -266,7 +267,7 @@ func queryMessages(q querier, query string, args ...any) ([]chat.Message, error)
 		return nil, err
 	}
 	var boosted []int64
-	msgs, err := collect(rows, nil, func(sc scanner) (chat.Message, error) {
+	msgs, err := collect(rows, nil, func(sc rowscan.Scanner) (chat.Message, error) {
 		m, hasBoosts, err := scanMessage(sc)
 		if hasBoosts {
 			boosted = append(boosted, m.ID)
@@ -281,8 +282,8 @@ func queryMessages(q querier, query string, args ...any) ([]chat.Message, error)
 		byID[msgs[i].ID] = &msgs[i]
 	}
 	rows, err = q.query(boostsOf, boosted)
-	_, err = collect(rows, err, func(sc scanner) (struct{}, error) {
-		b, err := scanBoost(sc)
+	_, err = collect(rows, err, func(sc rowscan.Scanner) (struct{}, error) {
+		b, err := rowscan.ScanBoost(sc)
 		if m := byID[b.MessageID]; err == nil && m != nil {
 			m.Boosts = append(m.Boosts, b)
 		}
@@ -339,12 +340,12 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 	if limit <= 0 {
 		limit = chat.DefaultLimits.PageSize
 	}
-	msgs, err := s.readMessages(ctx, updatedSince, roomID, toMillis(t), limit)
+	msgs, err := s.readMessages(ctx, updatedSince, roomID, rowscan.ToMillis(t), limit)
 	return msgs, dbErr(fmt.Sprintf("messages of room %d updated since %s", roomID, t), err)
 }
 
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (m chat.Message, err error) {
-	at := toMillis(orNow(u.UpdatedAt))
+	at := rowscan.ToMillis(orNow(u.UpdatedAt))
 	mentions := u.Mentions
 	if mentions == nil {
 		mentions = []int64{}
@@ -378,23 +379,23 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64) error {
 func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, content string) (b chat.Boost, err error) {
 	content = cleanText(content)
 	err = s.tx(ctx, func(q querier) error {
-		booster, err := scanUser(q.queryRow(userByID, boosterID))
+		booster, err := rowscan.ScanUser(q.queryRow(userByID, boosterID))
 		if err != nil {
 			return fmt.Errorf("booster %d: %w", boosterID, err)
 		}
 		at := now()
-		if err := mustAffect(q.exec(touchMessage, toMillis(at), messageID)); err != nil {
+		if err := mustAffect(q.exec(touchMessage, rowscan.ToMillis(at), messageID)); err != nil {
 			return fmt.Errorf("message %d: %w", messageID, err)
 		}
 		b = chat.Boost{MessageID: messageID, BoosterID: boosterID, Content: content, Booster: booster, CreatedAt: at}
-		return q.queryRow(insertBoost, messageID, boosterID, content, toMillis(at)).Scan(&b.ID)
+		return q.queryRow(insertBoost, messageID, boosterID, content, rowscan.ToMillis(at)).Scan(&b.ID)
 	})
 	return b, dbErr("create boost", err)
 }
 
 func (s *Store) Boost(ctx context.Context, id int64) (b chat.Boost, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
-		b, err = scanBoost(q.queryRow(boostByID, id))
+		b, err = rowscan.ScanBoost(q.queryRow(boostByID, id))
 		return err
 	})
 	return b, dbErr(fmt.Sprintf("boost %d", id), err)
@@ -402,6 +403,6 @@ func (s *Store) Boost(ctx context.Context, id int64) (b chat.Boost, err error) {
 
 func (s *Store) DeleteBoost(ctx context.Context, id int64) error {
 	return dbErr(fmt.Sprintf("delete boost %d", id), s.run(ctx, func(q querier) error {
-		return mustAffect(q.exec(deleteBoost, id, toMillis(now())))
+		return mustAffect(q.exec(deleteBoost, id, rowscan.ToMillis(now())))
 	}))
 }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // ErrSchemaTooNew means the database was migrated by a newer Campfire than
@@ -199,7 +201,7 @@ func applyMigration(ctx context.Context, c *pgxpool.Conn, m migration) error {
 			// not a conflict for a client to see.
 			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
 		}
-		if _, err := tx.Exec(ctx, recordVersion, m.version, m.name, toMillis(now())); err != nil {
+		if _, err := tx.Exec(ctx, recordVersion, m.version, m.name, rowscan.ToMillis(now())); err != nil {
 			return dbErr("migration "+m.name+": record version", err)
 		}
 		return nil

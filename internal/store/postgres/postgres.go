@@ -254,20 +254,6 @@ func cleanArgs(args []any) []any {
 	return args
 }
 
-// Time is stored as unix milliseconds, as in the SQLite store.
-
-func toMillis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-// fromNullMillis reads a nullable time column selected as coalesce(col, 0).
-func fromNullMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return fromMillis(ms)
-}
-
 // now is the store's clock, truncated to what the database keeps so a
 // returned value equals the one read back later.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

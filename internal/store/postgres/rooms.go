@@ -11,6 +11,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 const (
@@ -31,22 +32,20 @@ const (
 	countListedUsers = `SELECT count(*) FROM users WHERE id = ANY($1)`
 	removeUnlisted   = `DELETE FROM memberships WHERE room_id = $1 AND user_id <> ALL($2) RETURNING user_id`
 
-	roomByID        = `SELECT ` + roomCols + ` FROM rooms r WHERE r.id = $1`
-	roomByDirectKey = `SELECT ` + roomCols + ` FROM rooms r WHERE r.direct_key = $1`
-	roomForUser     = `SELECT ` + roomCols + `, ms.involvement, ms.unread_at IS NOT NULL
+	roomByID        = `SELECT ` + rowscan.RoomCols + ` FROM rooms r WHERE r.id = $1`
+	roomByDirectKey = `SELECT ` + rowscan.RoomCols + ` FROM rooms r WHERE r.direct_key = $1`
+	roomForUser     = `SELECT ` + rowscan.RoomCols + `, ms.involvement, ms.unread_at IS NOT NULL
 		FROM memberships ms JOIN rooms r ON r.id = ms.room_id
 		WHERE ms.room_id = $1 AND ms.user_id = $2`
-	roomsForUser = `SELECT ` + roomCols + `, ms.involvement, ms.unread_at IS NOT NULL
+	roomsForUser = `SELECT ` + rowscan.RoomCols + `, ms.involvement, ms.unread_at IS NOT NULL
 		FROM memberships ms JOIN rooms r ON r.id = ms.room_id
 		WHERE ms.user_id = $1 ORDER BY r.id`
-	roomMembers = `SELECT ` + userCols + `, ms.involvement
+	roomMembers = `SELECT ` + rowscan.UserCols + `, ms.involvement
 		FROM memberships ms JOIN users u ON u.id = ms.user_id
 		WHERE ms.room_id = $1 AND u.status = 'active' ORDER BY u.name, u.id`
-	roomMemberIDs = `SELECT user_id FROM memberships WHERE room_id = $1 ORDER BY user_id`
-	roomExists    = `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1)`
-	lockRoom      = `SELECT ` + roomCols + ` FROM rooms r WHERE r.id = $1 FOR UPDATE`
-	updateRoomRow = `UPDATE rooms SET name = $1, type = $2, updated_at = $3 WHERE id = $4
-		RETURNING id, name, type, creator_id, last_seq, coalesce(last_message_at, 0), created_at, updated_at`
+	roomMemberIDs  = `SELECT user_id FROM memberships WHERE room_id = $1 ORDER BY user_id`
+	roomExists     = `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1)`
+	lockRoom       = `SELECT ` + rowscan.RoomCols + ` FROM rooms r WHERE r.id = $1 FOR UPDATE`
 	deleteRoom     = `DELETE FROM rooms WHERE id = $1`
 	setInvolvement = `UPDATE memberships SET involvement = $1 WHERE room_id = $2 AND user_id = $3`
 	// Clients mark a room read every time they look at it; most of the time
@@ -61,21 +60,24 @@ const (
 		SELECT EXISTS (SELECT 1 FROM u) FROM m`
 )
 
+var updateRoomRow = `UPDATE rooms SET name = $1, type = $2, updated_at = $3 WHERE id = $4
+	RETURNING ` + rowscan.RoomReturning
+
 func createRoom(q querier, r store.NewRoom, at time.Time) (chat.Room, error) {
 	if r.Type != chat.RoomOpen && r.Type != chat.RoomClosed {
 		return chat.Room{}, fmt.Errorf("room type %q: %w", r.Type, chat.ErrInvalid)
 	}
 	room := chat.Room{Name: cleanText(r.Name), Type: r.Type, CreatorID: r.CreatorID, CreatedAt: at, UpdatedAt: at}
-	err := q.queryRow(insertRoom, r.Name, r.Type, r.CreatorID, nil, toMillis(at)).Scan(&room.ID)
+	err := q.queryRow(insertRoom, r.Name, r.Type, r.CreatorID, nil, rowscan.ToMillis(at)).Scan(&room.ID)
 	if err != nil {
 		return chat.Room{}, err
 	}
 	inv := chat.DefaultInvolvement(r.Type)
 	if r.Type == chat.RoomOpen {
-		_, err = q.exec(addAllActive, room.ID, inv, toMillis(at))
+		_, err = q.exec(addAllActive, room.ID, inv, rowscan.ToMillis(at))
 	} else {
 		ids := append(slices.Clone(r.MemberIDs), r.CreatorID)
-		_, err = q.exec(addListedActive, room.ID, inv, toMillis(at), ids)
+		_, err = q.exec(addListedActive, room.ID, inv, rowscan.ToMillis(at), ids)
 	}
 	return room, err
 }
@@ -99,7 +101,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 
 	find := func() (room chat.Room, err error) {
 		err = s.run(ctx, func(q querier) (err error) {
-			room, err = scanRoom(q.queryRow(roomByDirectKey, key))
+			room, err = rowscan.ScanRoom(q.queryRow(roomByDirectKey, key))
 			return err
 		})
 		return room, err
@@ -123,10 +125,10 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		if n != len(ids) {
 			return fmt.Errorf("direct room: unknown user: %w", chat.ErrNotFound)
 		}
-		if err := q.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, toMillis(at)).Scan(&room.ID); err != nil {
+		if err := q.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, rowscan.ToMillis(at)).Scan(&room.ID); err != nil {
 			return err
 		}
-		_, err := q.exec(addListed, room.ID, chat.DefaultInvolvement(chat.RoomDirect), toMillis(at), ids)
+		_, err := q.exec(addListed, room.ID, chat.DefaultInvolvement(chat.RoomDirect), rowscan.ToMillis(at), ids)
 		return err
 	})
 	if isUnique(err) {
@@ -142,7 +144,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 
 func (s *Store) Room(ctx context.Context, id int64) (r chat.Room, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
-		r, err = scanRoom(q.queryRow(roomByID, id))
+		r, err = rowscan.ScanRoom(q.queryRow(roomByID, id))
 		return err
 	})
 	return r, dbErr(fmt.Sprintf("room %d", id), err)
@@ -150,7 +152,7 @@ func (s *Store) Room(ctx context.Context, id int64) (r chat.Room, err error) {
 
 func (s *Store) RoomForUser(ctx context.Context, roomID, userID int64) (v chat.RoomView, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
-		v, err = scanRoomView(q.queryRow(roomForUser, roomID, userID))
+		v, err = rowscan.ScanRoomView(q.queryRow(roomForUser, roomID, userID))
 		return err
 	})
 	return v, dbErr(fmt.Sprintf("room %d for user %d", roomID, userID), err)
@@ -159,7 +161,7 @@ func (s *Store) RoomForUser(ctx context.Context, roomID, userID int64) (v chat.R
 func (s *Store) RoomsForUser(ctx context.Context, userID int64) (out []chat.RoomView, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
 		rows, err := q.query(roomsForUser, userID)
-		out, err = collect(rows, err, scanRoomView)
+		out, err = collect(rows, err, rowscan.ScanRoomView)
 		return err
 	})
 	return out, dbErr("rooms for user", err)
@@ -169,13 +171,13 @@ func (s *Store) RoomsForUser(ctx context.Context, userID int64) (out []chat.Room
 func (s *Store) Members(ctx context.Context, roomID int64) (out []chat.Member, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
 		rows, err := q.query(roomMembers, roomID)
-		out, err = collect(rows, err, func(sc scanner) (chat.Member, error) {
-			var us userScan
+		out, err = collect(rows, err, func(sc rowscan.Scanner) (chat.Member, error) {
+			var us rowscan.User
 			var m chat.Member
-			if err := sc.Scan(append(us.dest(), (*string)(&m.Involvement))...); err != nil {
+			if err := sc.Scan(append(us.Dest(), (*string)(&m.Involvement))...); err != nil {
 				return m, err
 			}
-			m.User = us.user()
+			m.User = us.User()
 			return m, nil
 		})
 		if err == nil && len(out) == 0 {
@@ -217,7 +219,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		cur, err := scanRoom(q.queryRow(lockRoom, id))
+		cur, err := rowscan.ScanRoom(q.queryRow(lockRoom, id))
 		if err != nil {
 			return err
 		}
@@ -234,7 +236,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 		if cur.Type != chat.RoomDirect && typ != chat.RoomOpen && typ != chat.RoomClosed {
 			return fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
 		}
-		at := toMillis(now())
+		at := rowscan.ToMillis(now())
 		inv := chat.DefaultInvolvement(typ)
 		switch {
 		case typ == chat.RoomOpen && cur.Type != chat.RoomOpen:
@@ -251,7 +253,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 				return err
 			}
 		}
-		room, err = scanRoom(q.queryRow(updateRoomRow, name, typ, at, id))
+		room, err = rowscan.ScanRoom(q.queryRow(updateRoomRow, name, typ, at, id))
 		return err
 	})
 	if err != nil {
@@ -269,7 +271,7 @@ func (s *Store) DeleteRoom(ctx context.Context, id int64) (members []int64, err 
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		if _, err := scanRoom(q.queryRow(lockRoom, id)); err != nil {
+		if _, err := rowscan.ScanRoom(q.queryRow(lockRoom, id)); err != nil {
 			return err
 		}
 		if members, err = scanIDs(q.query(roomMemberIDs, id)); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // membershipLock serialises the writes that decide who is in which open
@@ -23,21 +24,11 @@ const membershipLock = `SELECT pg_advisory_xact_lock(1667330151, hashtext(curren
 // Accounts.
 
 const (
-	accountByID   = `SELECT id, name, join_code, created_at FROM accounts WHERE id = 1`
+	accountByID   = `SELECT ` + rowscan.AccountCols + ` FROM accounts WHERE id = 1`
 	insertAccount = `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, $1, $2, $3)`
 	updateAccount = `UPDATE accounts SET name = coalesce($1, name), join_code = coalesce($2, join_code)
-		WHERE id = 1 RETURNING id, name, join_code, created_at`
+		WHERE id = 1 RETURNING ` + rowscan.AccountCols
 )
-
-func scanAccount(sc scanner) (chat.Account, error) {
-	var a chat.Account
-	var created int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.JoinCode, &created); err != nil {
-		return chat.Account{}, err
-	}
-	a.CreatedAt = fromMillis(created)
-	return a, nil
-}
 
 func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, chat.User, chat.Room, error) {
 	var acct chat.Account
@@ -54,7 +45,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 			return err
 		}
 		at := now()
-		if _, err := q.exec(insertAccount, p.AccountName, p.JoinCode, toMillis(at)); err != nil {
+		if _, err := q.exec(insertAccount, p.AccountName, p.JoinCode, rowscan.ToMillis(at)); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
 			}
@@ -75,7 +66,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 
 func (s *Store) Account(ctx context.Context) (a chat.Account, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
-		a, err = scanAccount(q.queryRow(accountByID))
+		a, err = rowscan.ScanAccount(q.queryRow(accountByID))
 		return err
 	})
 	return a, dbErr("account", err)
@@ -99,7 +90,7 @@ func (s *Store) updateAccount(ctx context.Context, name, code *string) (a chat.A
 		c = *code
 	}
 	err = s.run(ctx, func(q querier) (err error) {
-		a, err = scanAccount(q.queryRow(updateAccount, n, c))
+		a, err = rowscan.ScanAccount(q.queryRow(updateAccount, n, c))
 		return err
 	})
 	return a, dbErr("update account", err)
@@ -114,11 +105,11 @@ const (
 	// New users join every open room.
 	joinOpenRooms = `INSERT INTO memberships (room_id, user_id, involvement, created_at)
 		SELECT id, $1, $2, $3 FROM rooms WHERE type = 'open'`
-	userByID      = `SELECT ` + userCols + ` FROM users u WHERE u.id = $1`
-	userByEmail   = `SELECT ` + userCols + ` FROM users u WHERE u.email = $1`
-	activeUsers   = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' ORDER BY u.name, u.id`
-	activeBots    = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' AND u.role = 'bot' ORDER BY u.name, u.id`
-	usersByIDs    = `SELECT ` + userCols + ` FROM users u WHERE u.id = ANY($1) ORDER BY u.id`
+	userByID      = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.id = $1`
+	userByEmail   = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.email = $1`
+	activeUsers   = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.status = 'active' ORDER BY u.name, u.id`
+	activeBots    = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.status = 'active' AND u.role = 'bot' ORDER BY u.name, u.id`
+	usersByIDs    = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.id = ANY($1) ORDER BY u.id`
 	setUserStatus = `UPDATE users SET status = $1, updated_at = $2 WHERE id = $3`
 	// Banning keeps the addresses the user signed in from.
 	banSessionIPs = `INSERT INTO bans (ip, created_at)
@@ -138,14 +129,14 @@ func createUser(q querier, u store.NewUser, at time.Time) (chat.User, error) {
 	}
 	var id int64
 	err := q.queryRow(insertUser, u.Name, nullString(u.Email), u.Role, u.PasswordHash, u.Bio,
-		u.BotTokenHash, u.WebhookURL, toMillis(at)).Scan(&id)
+		u.BotTokenHash, u.WebhookURL, rowscan.ToMillis(at)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
 			return chat.User{}, fmt.Errorf("email %q is taken: %w", u.Email, chat.ErrConflict)
 		}
 		return chat.User{}, err
 	}
-	if _, err := q.exec(joinOpenRooms, id, chat.DefaultInvolvement(chat.RoomOpen), toMillis(at)); err != nil {
+	if _, err := q.exec(joinOpenRooms, id, chat.DefaultInvolvement(chat.RoomOpen), rowscan.ToMillis(at)); err != nil {
 		return chat.User{}, err
 	}
 	return chat.User{
@@ -168,7 +159,7 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (u chat.User, 
 
 func (s *Store) User(ctx context.Context, id int64) (u chat.User, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
-		u, err = scanUser(q.queryRow(userByID, id))
+		u, err = rowscan.ScanUser(q.queryRow(userByID, id))
 		return err
 	})
 	return u, dbErr(fmt.Sprintf("user %d", id), err)
@@ -179,7 +170,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (u chat.User, err
 		return chat.User{}, notFound("user by email")
 	}
 	err = s.run(ctx, func(q querier) (err error) {
-		u, err = scanUser(q.queryRow(userByEmail, email))
+		u, err = rowscan.ScanUser(q.queryRow(userByEmail, email))
 		return err
 	})
 	return u, dbErr("user by email", err)
@@ -239,15 +230,15 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 	if len(sets) == 0 {
 		return s.User(ctx, id)
 	}
-	set("updated_at", toMillis(now()))
+	set("updated_at", rowscan.ToMillis(now()))
 	args = append(args, id)
 	// The column list comes from the fixed names above, never from input.
 	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = $` + strconv.Itoa(len(args)) +
-		` RETURNING ` + userReturning
+		` RETURNING ` + rowscan.UserReturning
 
 	var u chat.User
 	err := s.run(ctx, func(q querier) (err error) {
-		u, err = scanUser(q.queryRow(query, args...))
+		u, err = rowscan.ScanUser(q.queryRow(query, args...))
 		if isUnique(err) {
 			return fmt.Errorf("email is taken: %w", chat.ErrConflict)
 		}
@@ -265,7 +256,7 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		at := toMillis(now())
+		at := rowscan.ToMillis(now())
 		if err := mustAffect(q.exec(setUserStatus, status, at, id)); err != nil {
 			return err
 		}
@@ -292,25 +283,13 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 const (
 	insertSession = `INSERT INTO sessions (user_id, token_hash, ip, user_agent, created_at, last_active_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`
-	sessionCols        = `s.id, s.user_id, s.token_hash, s.ip, s.user_agent, s.created_at, s.last_active_at`
-	sessionByTokenHash = `SELECT ` + sessionCols + `, ` + userCols + `
+	sessionByTokenHash = `SELECT ` + rowscan.SessionCols + `, ` + rowscan.UserCols + `
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1`
 	touchSession  = `UPDATE sessions SET last_active_at = $1, ip = $2, user_agent = $3 WHERE id = $4`
 	deleteSession = `DELETE FROM sessions WHERE token_hash = $1`
-	userSessions  = `SELECT ` + sessionCols + ` FROM sessions s WHERE s.user_id = $1
+	userSessions  = `SELECT ` + rowscan.SessionCols + ` FROM sessions s WHERE s.user_id = $1
 		ORDER BY s.last_active_at DESC, s.id DESC`
 )
-
-func scanSession(sc scanner, extra ...any) (chat.Session, error) {
-	var ss chat.Session
-	var created, active int64
-	dest := append([]any{&ss.ID, &ss.UserID, &ss.TokenHash, &ss.IP, &ss.UserAgent, &created, &active}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return chat.Session{}, err
-	}
-	ss.CreatedAt, ss.LastActiveAt = fromMillis(created), fromMillis(active)
-	return ss, nil
-}
 
 func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Session, error) {
 	ss.CreatedAt = orNow(ss.CreatedAt)
@@ -321,7 +300,7 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 	ss.TokenHash, ss.IP, ss.UserAgent = cleanText(ss.TokenHash), cleanText(ss.IP), cleanText(ss.UserAgent)
 	err := s.run(ctx, func(q querier) error {
 		return q.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
-			toMillis(ss.CreatedAt), toMillis(ss.LastActiveAt)).Scan(&ss.ID)
+			rowscan.ToMillis(ss.CreatedAt), rowscan.ToMillis(ss.LastActiveAt)).Scan(&ss.ID)
 	})
 	if err != nil {
 		return chat.Session{}, dbErr("create session", err)
@@ -330,20 +309,20 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 }
 
 func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (ss chat.Session, u chat.User, err error) {
-	var us userScan
+	var us rowscan.User
 	err = s.run(ctx, func(q querier) (err error) {
-		ss, err = scanSession(q.queryRow(sessionByTokenHash, tokenHash), us.dest()...)
+		ss, err = rowscan.ScanSession(q.queryRow(sessionByTokenHash, tokenHash), us.Dest()...)
 		return err
 	})
 	if err != nil {
 		return chat.Session{}, chat.User{}, dbErr("session", err)
 	}
-	return ss, us.user(), nil
+	return ss, us.User(), nil
 }
 
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time, ip, userAgent string) error {
 	return dbErr(fmt.Sprintf("touch session %d", id), s.run(ctx, func(q querier) error {
-		return mustAffect(q.exec(touchSession, toMillis(orNow(at)), ip, userAgent, id))
+		return mustAffect(q.exec(touchSession, rowscan.ToMillis(orNow(at)), ip, userAgent, id))
 	}))
 }
 
@@ -356,8 +335,8 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
 func (s *Store) UserSessions(ctx context.Context, userID int64) (out []chat.Session, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
 		rows, err := q.query(userSessions, userID)
-		out, err = collect(rows, err, func(sc scanner) (chat.Session, error) {
-			return scanSession(sc)
+		out, err = collect(rows, err, func(sc rowscan.Scanner) (chat.Session, error) {
+			return rowscan.ScanSession(sc)
 		})
 		return err
 	})
@@ -375,7 +354,7 @@ const (
 func (s *Store) BannedIPs(ctx context.Context) (ips []string, err error) {
 	err = s.run(ctx, func(q querier) (err error) {
 		rows, err := q.query(bannedIPs)
-		ips, err = collect(rows, err, func(sc scanner) (ip string, err error) {
+		ips, err = collect(rows, err, func(sc rowscan.Scanner) (ip string, err error) {
 			err = sc.Scan(&ip)
 			return ip, err
 		})
@@ -387,7 +366,7 @@ func (s *Store) BannedIPs(ctx context.Context) (ips []string, err error) {
 // BanIP records ip as banned; an ip already banned returns chat.ErrConflict.
 func (s *Store) BanIP(ctx context.Context, ip string) error {
 	return dbErr("ban ip", s.run(ctx, func(q querier) error {
-		_, err := q.exec(banIP, ip, toMillis(now()))
+		_, err := q.exec(banIP, ip, rowscan.ToMillis(now()))
 		return err
 	}))
 }

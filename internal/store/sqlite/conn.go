@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // querier is what the loaders need, so one loader serves reads (a read
 // transaction on the pool) and writes (the writer's connection).
 type querier interface {
 	query(query string, args ...any) (rowsIter, error)
-	queryRow(query string, args ...any) scanner
+	queryRow(query string, args ...any) rowscan.Scanner
 }
 
 // rowsIter is the part of *sql.Rows the loaders use.
@@ -58,7 +59,7 @@ func (r readQ) query(query string, args ...any) (rowsIter, error) {
 	return st.QueryContext(r.ctx, args...)
 }
 
-func (r readQ) queryRow(query string, args ...any) scanner {
+func (r readQ) queryRow(query string, args ...any) rowscan.Scanner {
 	st, err := r.stmt(query)
 	if err != nil {
 		return errRow{err}
@@ -226,7 +227,7 @@ func (t *wtx) query(query string, args ...any) (rowsIter, error) {
 	return r, nil
 }
 
-func (t *wtx) queryRow(query string, args ...any) scanner {
+func (t *wtx) queryRow(query string, args ...any) rowscan.Scanner {
 	rows, err := t.query(query, args...)
 	return &rawRow{rows: rows, err: err}
 }

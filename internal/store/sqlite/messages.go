@@ -8,6 +8,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 const (
@@ -38,8 +39,8 @@ const (
 	markUnread = `UPDATE memberships SET unread_at = ?
 		WHERE room_id = ? AND user_id IN (SELECT value FROM json_each(?))`
 
-	messageByID  = `SELECT ` + messageCols + ` FROM messages m JOIN users u ON u.id = m.creator_id WHERE m.id = ?`
-	messagesFrom = `SELECT ` + messageCols + ` FROM messages m JOIN users u ON u.id = m.creator_id `
+	messageByID  = `SELECT ` + rowscan.MessageCols + ` FROM messages m JOIN users u ON u.id = m.creator_id WHERE m.id = ?`
+	messagesFrom = `SELECT ` + rowscan.MessageCols + ` FROM messages m JOIN users u ON u.id = m.creator_id `
 	newestPage   = messagesFrom + `WHERE m.room_id = ? ORDER BY m.id DESC LIMIT ?`
 	beforePage   = messagesFrom + `WHERE m.room_id = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`
 	afterPage    = messagesFrom + `WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`
@@ -48,7 +49,7 @@ const (
 		ORDER BY m.updated_at, m.id LIMIT ?`
 	mentionsOf = `SELECT message_id, user_id FROM mentions
 		WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, user_id`
-	boostsOf = `SELECT ` + boostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id
+	boostsOf = `SELECT ` + rowscan.BoostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id
 		WHERE b.message_id IN (SELECT value FROM json_each(?)) ORDER BY b.id`
 
 	// Edits and boosts move updated_at strictly past created_at (even within
@@ -63,13 +64,13 @@ const (
 	deleteMessage = `DELETE FROM messages WHERE id = ?`
 
 	insertBoost = `INSERT INTO boosts (message_id, booster_id, content, created_at) VALUES (?, ?, ?, ?)`
-	boostByID   = `SELECT ` + boostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id WHERE b.id = ?`
+	boostByID   = `SELECT ` + rowscan.BoostCols + ` FROM boosts b JOIN users u ON u.id = b.booster_id WHERE b.id = ?`
 	deleteBoost = `DELETE FROM boosts WHERE id = ? RETURNING message_id`
 )
 
 func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Message, bool, []int64, error) {
 	at := orNow(nm.CreatedAt)
-	ms := toMillis(at)
+	ms := rowscan.ToMillis(at)
 	mentions := slices.Clone(nm.Mentions)
 	slices.Sort(mentions)
 	mentions = slices.Compact(mentions)
@@ -230,7 +231,7 @@ func fillMessages(q querier, msgs []chat.Message) error {
 	}
 	defer rows.Close()
 	for rows.Next() {
-		b, err := scanBoost(rows)
+		b, err := rowscan.ScanBoost(rows)
 		if err != nil {
 			return err
 		}
@@ -284,14 +285,14 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 	}
 	var msgs []chat.Message
 	err := s.readTx(ctx, func(q querier) (err error) {
-		msgs, err = queryMessages(q, updatedSince, roomID, toMillis(t), limit)
+		msgs, err = queryMessages(q, updatedSince, roomID, rowscan.ToMillis(t), limit)
 		return err
 	})
 	return msgs, dbErr(fmt.Sprintf("messages of room %d updated since %s", roomID, t), err)
 }
 
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (chat.Message, error) {
-	at := toMillis(orNow(u.UpdatedAt))
+	at := rowscan.ToMillis(orNow(u.UpdatedAt))
 	m, err := writeT(ctx, s, func(t *wtx) (chat.Message, error) {
 		if err := mustAffect(t.exec(editMessage, u.Body, u.BodyHTML, at, at, id)); err != nil {
 			return chat.Message{}, err
@@ -324,10 +325,10 @@ func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, con
 			return chat.Boost{}, fmt.Errorf("booster %d: %w", boosterID, err)
 		}
 		at := now()
-		if err := mustAffect(t.exec(touchMessage, toMillis(at), messageID)); err != nil {
+		if err := mustAffect(t.exec(touchMessage, rowscan.ToMillis(at), messageID)); err != nil {
 			return chat.Boost{}, fmt.Errorf("message %d: %w", messageID, err)
 		}
-		res, err := t.exec(insertBoost, messageID, boosterID, content, toMillis(at))
+		res, err := t.exec(insertBoost, messageID, boosterID, content, rowscan.ToMillis(at))
 		if err != nil {
 			return chat.Boost{}, err
 		}
@@ -339,7 +340,7 @@ func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, con
 }
 
 func (s *Store) Boost(ctx context.Context, id int64) (chat.Boost, error) {
-	b, err := scanBoost(s.read(ctx).queryRow(boostByID, id))
+	b, err := rowscan.ScanBoost(s.read(ctx).queryRow(boostByID, id))
 	return b, dbErr(fmt.Sprintf("boost %d", id), err)
 }
 
@@ -351,7 +352,7 @@ func (s *Store) DeleteBoost(ctx context.Context, id int64) error {
 		if err := t.queryRow(deleteBoost, id).Scan(&messageID); err != nil {
 			return err
 		}
-		_, err := t.exec(touchMessage, toMillis(now()), messageID)
+		_, err := t.exec(touchMessage, rowscan.ToMillis(now()), messageID)
 		return err
 	}))
 }

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // ErrSchemaTooNew means the database was migrated by a newer Campfire than
@@ -147,7 +149,7 @@ func applyMigration(t *wtx, m migration) (err error) {
 	if err := t.execScript(m.sql); err != nil {
 		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
 	}
-	if _, err := t.exec(recordVersion, m.version, m.name, toMillis(now())); err != nil {
+	if _, err := t.exec(recordVersion, m.version, m.name, rowscan.ToMillis(now())); err != nil {
 		return fmt.Errorf("sqlite: migration %s: record version: %w", m.name, err)
 	}
 	if err := t.execScript("COMMIT"); err != nil {

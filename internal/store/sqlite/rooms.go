@@ -10,6 +10,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 const (
@@ -31,23 +32,21 @@ const (
 	removeUnlisted   = `DELETE FROM memberships WHERE room_id = ? AND user_id NOT IN (SELECT value FROM json_each(?))
 		RETURNING user_id`
 
-	roomByID        = `SELECT ` + roomCols + ` FROM rooms r WHERE r.id = ?`
-	roomByDirectKey = `SELECT ` + roomCols + ` FROM rooms r WHERE r.direct_key = ?`
-	roomForUser     = `SELECT ` + roomCols + `, ms.involvement, ms.unread_at IS NOT NULL
+	roomByID        = `SELECT ` + rowscan.RoomCols + ` FROM rooms r WHERE r.id = ?`
+	roomByDirectKey = `SELECT ` + rowscan.RoomCols + ` FROM rooms r WHERE r.direct_key = ?`
+	roomForUser     = `SELECT ` + rowscan.RoomCols + `, ms.involvement, ms.unread_at IS NOT NULL
 		FROM memberships ms JOIN rooms r ON r.id = ms.room_id
 		WHERE ms.room_id = ? AND ms.user_id = ?`
-	roomsForUser = `SELECT ` + roomCols + `, ms.involvement, ms.unread_at IS NOT NULL
+	roomsForUser = `SELECT ` + rowscan.RoomCols + `, ms.involvement, ms.unread_at IS NOT NULL
 		FROM memberships ms JOIN rooms r ON r.id = ms.room_id
 		WHERE ms.user_id = ? ORDER BY r.id`
 	// CROSS JOIN keeps memberships the outer loop: a room's few members,
 	// not every active user.
-	roomMembers = `SELECT ` + userCols + `, ms.involvement
+	roomMembers = `SELECT ` + rowscan.UserCols + `, ms.involvement
 		FROM memberships ms CROSS JOIN users u ON u.id = ms.user_id
 		WHERE ms.room_id = ? AND u.status = 'active' ORDER BY u.name, u.id`
-	roomMemberIDs = `SELECT user_id FROM memberships WHERE room_id = ? ORDER BY user_id`
-	roomExists    = `SELECT 1 FROM rooms WHERE id = ?`
-	updateRoomRow = `UPDATE rooms SET name = ?, type = ?, updated_at = ? WHERE id = ? RETURNING ` +
-		`id, name, type, creator_id, last_seq, last_message_at, created_at, updated_at`
+	roomMemberIDs  = `SELECT user_id FROM memberships WHERE room_id = ? ORDER BY user_id`
+	roomExists     = `SELECT 1 FROM rooms WHERE id = ?`
 	deleteRoom     = `DELETE FROM rooms WHERE id = ?`
 	setInvolvement = `UPDATE memberships SET involvement = ? WHERE room_id = ? AND user_id = ?`
 	isUnread       = `SELECT unread_at IS NOT NULL FROM memberships WHERE room_id = ? AND user_id = ?`
@@ -55,22 +54,25 @@ const (
 		WHERE room_id = ? AND user_id = ? AND unread_at IS NOT NULL`
 )
 
+var updateRoomRow = `UPDATE rooms SET name = ?, type = ?, updated_at = ? WHERE id = ? RETURNING ` +
+	rowscan.RoomReturning
+
 func createRoom(t *wtx, r store.NewRoom, at time.Time) (chat.Room, error) {
 	if r.Type != chat.RoomOpen && r.Type != chat.RoomClosed {
 		return chat.Room{}, fmt.Errorf("room type %q: %w", r.Type, chat.ErrInvalid)
 	}
 	room := chat.Room{Name: r.Name, Type: r.Type, CreatorID: r.CreatorID, CreatedAt: at, UpdatedAt: at}
-	err := t.queryRow(insertRoom, r.Name, r.Type, r.CreatorID, nil, toMillis(at), toMillis(at)).Scan(&room.ID)
+	err := t.queryRow(insertRoom, r.Name, r.Type, r.CreatorID, nil, rowscan.ToMillis(at), rowscan.ToMillis(at)).Scan(&room.ID)
 	if err != nil {
 		return chat.Room{}, err
 	}
 	inv := chat.DefaultInvolvement(r.Type)
 	var rows rowsIter
 	if r.Type == chat.RoomOpen {
-		rows, err = t.query(addAllActive, room.ID, inv, toMillis(at))
+		rows, err = t.query(addAllActive, room.ID, inv, rowscan.ToMillis(at))
 	} else {
 		ids := append(slices.Clone(r.MemberIDs), r.CreatorID)
-		rows, err = t.query(addListedActive, room.ID, inv, toMillis(at), idList(ids))
+		rows, err = t.query(addListedActive, room.ID, inv, rowscan.ToMillis(at), idList(ids))
 	}
 	_, err = scanIDs(rows, err)
 	return room, err
@@ -90,7 +92,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 	key := chat.DirectKey(ids)
 
 	// Most calls find an existing room: answer those without the writer.
-	room, err := scanRoom(s.read(ctx).queryRow(roomByDirectKey, key))
+	room, err := rowscan.ScanRoom(s.read(ctx).queryRow(roomByDirectKey, key))
 	if err == nil {
 		return room, false, nil
 	}
@@ -104,7 +106,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 	}
 	r, err := writeT(ctx, s, func(t *wtx) (result, error) {
 		// Again inside the writer, where no other creation can interleave.
-		room, err := scanRoom(t.queryRow(roomByDirectKey, key))
+		room, err := rowscan.ScanRoom(t.queryRow(roomByDirectKey, key))
 		if err == nil {
 			return result{room: room}, nil
 		}
@@ -120,12 +122,12 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		}
 		at := now()
 		room = chat.Room{Type: chat.RoomDirect, CreatorID: creatorID, CreatedAt: at, UpdatedAt: at}
-		if err := t.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, toMillis(at), toMillis(at)).
+		if err := t.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, rowscan.ToMillis(at), rowscan.ToMillis(at)).
 			Scan(&room.ID); err != nil {
 			return result{}, err
 		}
 		if _, err := t.exec(addListed, room.ID, chat.DefaultInvolvement(chat.RoomDirect),
-			toMillis(at), idList(ids)); err != nil {
+			rowscan.ToMillis(at), idList(ids)); err != nil {
 			return result{}, err
 		}
 		return result{room: room, created: true}, nil
@@ -137,12 +139,12 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 }
 
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
-	r, err := scanRoom(s.read(ctx).queryRow(roomByID, id))
+	r, err := rowscan.ScanRoom(s.read(ctx).queryRow(roomByID, id))
 	return r, dbErr(fmt.Sprintf("room %d", id), err)
 }
 
 func (s *Store) RoomForUser(ctx context.Context, roomID, userID int64) (chat.RoomView, error) {
-	v, err := scanRoomView(s.read(ctx).queryRow(roomForUser, roomID, userID))
+	v, err := rowscan.ScanRoomView(s.read(ctx).queryRow(roomForUser, roomID, userID))
 	return v, dbErr(fmt.Sprintf("room %d for user %d", roomID, userID), err)
 }
 
@@ -154,7 +156,7 @@ func (s *Store) RoomsForUser(ctx context.Context, userID int64) ([]chat.RoomView
 	defer rows.Close()
 	out := []chat.RoomView{}
 	for rows.Next() {
-		v, err := scanRoomView(rows)
+		v, err := rowscan.ScanRoomView(rows)
 		if err != nil {
 			return nil, dbErr("rooms for user", err)
 		}
@@ -174,12 +176,12 @@ func (s *Store) Members(ctx context.Context, roomID int64) ([]chat.Member, error
 		defer rows.Close()
 		out = []chat.Member{}
 		for rows.Next() {
-			var us userScan
+			var us rowscan.User
 			var m chat.Member
-			if err := rows.Scan(append(us.dest(), (*string)(&m.Involvement))...); err != nil {
+			if err := rows.Scan(append(us.Dest(), (*string)(&m.Involvement))...); err != nil {
 				return err
 			}
-			m.User = us.user()
+			m.User = us.User()
 			out = append(out, m)
 		}
 		if err := rows.Err(); err != nil {
@@ -218,7 +220,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 	}
 	r, err := writeT(ctx, s, func(t *wtx) (r result, err error) {
 		r.added, r.removed = []int64{}, []int64{}
-		cur, err := scanRoom(t.queryRow(roomByID, id))
+		cur, err := rowscan.ScanRoom(t.queryRow(roomByID, id))
 		if err != nil {
 			return r, err
 		}
@@ -235,7 +237,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 		if cur.Type != chat.RoomDirect && typ != chat.RoomOpen && typ != chat.RoomClosed {
 			return r, fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
 		}
-		at := toMillis(now())
+		at := rowscan.ToMillis(now())
 		inv := chat.DefaultInvolvement(typ)
 		switch {
 		case typ == chat.RoomOpen && cur.Type != chat.RoomOpen:
@@ -252,7 +254,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 				return r, err
 			}
 		}
-		r.room, err = scanRoom(t.queryRow(updateRoomRow, name, typ, at, id))
+		r.room, err = rowscan.ScanRoom(t.queryRow(updateRoomRow, name, typ, at, id))
 		return r, err
 	})
 	if err != nil {

@@ -6,11 +6,12 @@ import (
 	"unicode"
 
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // searchMessages walks the matches newest first (FTS5 yields rowids in
 // either order) and keeps those in the caller's rooms until it has limit.
-const searchMessages = `SELECT ` + messageCols + `
+const searchMessages = `SELECT ` + rowscan.MessageCols + `
 	FROM messages_fts f
 	JOIN messages m ON m.id = f.rowid
 	JOIN users u ON u.id = m.creator_id

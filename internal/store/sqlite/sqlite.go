@@ -225,19 +225,6 @@ func (s *Store) readTx(ctx context.Context, fn func(querier) error) error {
 	return fn(readQ{ctx: ctx, s: s, tx: tx})
 }
 
-// Time is stored as unix milliseconds; these keep the round trip exact.
-
-func toMillis(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
-
-func fromNullMillis(ms sql.NullInt64) time.Time {
-	if !ms.Valid {
-		return time.Time{}
-	}
-	return fromMillis(ms.Int64)
-}
-
 // now is the store's clock, truncated to what the database keeps so a
 // returned value equals the one read back later.
 func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }

@@ -10,26 +10,17 @@ import (
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // Accounts.
 
 const (
-	accountByID   = `SELECT id, name, join_code, created_at FROM accounts WHERE id = 1`
+	accountByID   = `SELECT ` + rowscan.AccountCols + ` FROM accounts WHERE id = 1`
 	insertAccount = `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`
 	updateAccount = `UPDATE accounts SET name = coalesce(?, name), join_code = coalesce(?, join_code)
-		WHERE id = 1 RETURNING id, name, join_code, created_at`
+		WHERE id = 1 RETURNING ` + rowscan.AccountCols
 )
-
-func scanAccount(sc scanner) (chat.Account, error) {
-	var a chat.Account
-	var created int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.JoinCode, &created); err != nil {
-		return chat.Account{}, err
-	}
-	a.CreatedAt = fromMillis(created)
-	return a, nil
-}
 
 func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, chat.User, chat.Room, error) {
 	type result struct {
@@ -42,7 +33,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 	u.Role = chat.RoleAdmin
 	r, err := writeT(ctx, s, func(t *wtx) (r result, err error) {
 		at := now()
-		if _, err := t.exec(insertAccount, p.AccountName, p.JoinCode, toMillis(at)); err != nil {
+		if _, err := t.exec(insertAccount, p.AccountName, p.JoinCode, rowscan.ToMillis(at)); err != nil {
 			if isUnique(err) {
 				return r, fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
 			}
@@ -69,7 +60,7 @@ func orDefault(s, def string) string {
 }
 
 func (s *Store) Account(ctx context.Context) (chat.Account, error) {
-	a, err := scanAccount(s.read(ctx).queryRow(accountByID))
+	a, err := rowscan.ScanAccount(s.read(ctx).queryRow(accountByID))
 	return a, dbErr("account", err)
 }
 
@@ -83,7 +74,7 @@ func (s *Store) SetJoinCode(ctx context.Context, code string) (chat.Account, err
 
 func (s *Store) updateAccount(ctx context.Context, name, code *string) (chat.Account, error) {
 	a, err := writeT(ctx, s, func(t *wtx) (chat.Account, error) {
-		return scanAccount(t.queryRow(updateAccount, name, code))
+		return rowscan.ScanAccount(t.queryRow(updateAccount, name, code))
 	})
 	return a, dbErr("update account", err)
 }
@@ -97,11 +88,11 @@ const (
 	// New users join every open room.
 	joinOpenRooms = `INSERT INTO memberships (room_id, user_id, involvement, created_at)
 		SELECT id, ?, ?, ? FROM rooms WHERE type = 'open'`
-	userByID      = `SELECT ` + userCols + ` FROM users u WHERE u.id = ?`
-	userByEmail   = `SELECT ` + userCols + ` FROM users u WHERE u.email = ?`
-	activeUsers   = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' ORDER BY u.name, u.id`
-	activeBots    = `SELECT ` + userCols + ` FROM users u WHERE u.status = 'active' AND u.role = 'bot' ORDER BY u.name, u.id`
-	usersByIDs    = `SELECT ` + userCols + ` FROM users u WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`
+	userByID      = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.id = ?`
+	userByEmail   = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.email = ?`
+	activeUsers   = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.status = 'active' ORDER BY u.name, u.id`
+	activeBots    = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.status = 'active' AND u.role = 'bot' ORDER BY u.name, u.id`
+	usersByIDs    = `SELECT ` + rowscan.UserCols + ` FROM users u WHERE u.id IN (SELECT value FROM json_each(?)) ORDER BY u.id`
 	setUserStatus = `UPDATE users SET status = ?, updated_at = ? WHERE id = ?`
 	// Banning keeps the addresses the user signed in from.
 	banSessionIPs = `INSERT OR IGNORE INTO bans (ip, created_at)
@@ -122,14 +113,14 @@ func createUser(t *wtx, u store.NewUser, at time.Time) (chat.User, error) {
 	}
 	var id int64
 	err := t.queryRow(insertUser, u.Name, nullString(u.Email), u.Role, u.PasswordHash, u.Bio,
-		u.BotTokenHash, u.WebhookURL, toMillis(at), toMillis(at)).Scan(&id)
+		u.BotTokenHash, u.WebhookURL, rowscan.ToMillis(at), rowscan.ToMillis(at)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
 			return chat.User{}, fmt.Errorf("email %q is taken: %w", u.Email, chat.ErrConflict)
 		}
 		return chat.User{}, err
 	}
-	if _, err := t.exec(joinOpenRooms, id, chat.DefaultInvolvement(chat.RoomOpen), toMillis(at)); err != nil {
+	if _, err := t.exec(joinOpenRooms, id, chat.DefaultInvolvement(chat.RoomOpen), rowscan.ToMillis(at)); err != nil {
 		return chat.User{}, err
 	}
 	return chat.User{
@@ -147,7 +138,7 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (chat.User, er
 }
 
 func (s *Store) User(ctx context.Context, id int64) (chat.User, error) {
-	u, err := scanUser(s.read(ctx).queryRow(userByID, id))
+	u, err := rowscan.ScanUser(s.read(ctx).queryRow(userByID, id))
 	return u, dbErr(fmt.Sprintf("user %d", id), err)
 }
 
@@ -155,7 +146,7 @@ func (s *Store) UserByEmail(ctx context.Context, email string) (chat.User, error
 	if email == "" {
 		return chat.User{}, notFound("user by email")
 	}
-	u, err := scanUser(s.read(ctx).queryRow(userByEmail, email))
+	u, err := rowscan.ScanUser(s.read(ctx).queryRow(userByEmail, email))
 	return u, dbErr("user by email", err)
 }
 
@@ -208,14 +199,14 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 	if len(sets) == 0 {
 		return s.User(ctx, id)
 	}
-	set("updated_at", toMillis(now()))
+	set("updated_at", rowscan.ToMillis(now()))
 	// The column list comes from the fixed names above, never from input.
-	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = ? RETURNING ` + userReturning
+	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = ? RETURNING ` + rowscan.UserReturning
 	args = append(args, id)
 
 	u, err := writeT(ctx, s, func(t *wtx) (chat.User, error) {
 		t.forgetUser(id)
-		u, err := scanUser(t.queryRow(query, args...))
+		u, err := rowscan.ScanUser(t.queryRow(query, args...))
 		if isUnique(err) {
 			return u, fmt.Errorf("email is taken: %w", chat.ErrConflict)
 		}
@@ -230,7 +221,7 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 	}
 	left, err := writeT(ctx, s, func(t *wtx) ([]int64, error) {
 		t.forgetUser(id)
-		at := toMillis(now())
+		at := rowscan.ToMillis(now())
 		if err := mustAffect(t.exec(setUserStatus, status, at, id)); err != nil {
 			return nil, err
 		}
@@ -256,25 +247,13 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 const (
 	insertSession = `INSERT INTO sessions (user_id, token_hash, ip, user_agent, created_at, last_active_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
-	sessionCols        = `s.id, s.user_id, s.token_hash, s.ip, s.user_agent, s.created_at, s.last_active_at`
-	sessionByTokenHash = `SELECT ` + sessionCols + `, ` + userCols + `
+	sessionByTokenHash = `SELECT ` + rowscan.SessionCols + `, ` + rowscan.UserCols + `
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`
 	touchSession  = `UPDATE sessions SET last_active_at = ?, ip = ?, user_agent = ? WHERE id = ?`
 	deleteSession = `DELETE FROM sessions WHERE token_hash = ?`
-	userSessions  = `SELECT ` + sessionCols + ` FROM sessions s WHERE s.user_id = ?
+	userSessions  = `SELECT ` + rowscan.SessionCols + ` FROM sessions s WHERE s.user_id = ?
 		ORDER BY s.last_active_at DESC, s.id DESC`
 )
-
-func scanSession(sc scanner, extra ...any) (chat.Session, error) {
-	var ss chat.Session
-	var created, active int64
-	dest := append([]any{&ss.ID, &ss.UserID, &ss.TokenHash, &ss.IP, &ss.UserAgent, &created, &active}, extra...)
-	if err := sc.Scan(dest...); err != nil {
-		return chat.Session{}, err
-	}
-	ss.CreatedAt, ss.LastActiveAt = fromMillis(created), fromMillis(active)
-	return ss, nil
-}
 
 func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Session, error) {
 	ss.CreatedAt = orNow(ss.CreatedAt)
@@ -284,7 +263,7 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 	ss.LastActiveAt = orNow(ss.LastActiveAt)
 	id, err := writeT(ctx, s, func(t *wtx) (id int64, err error) {
 		err = t.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
-			toMillis(ss.CreatedAt), toMillis(ss.LastActiveAt)).Scan(&id)
+			rowscan.ToMillis(ss.CreatedAt), rowscan.ToMillis(ss.LastActiveAt)).Scan(&id)
 		return id, err
 	})
 	if err != nil {
@@ -295,17 +274,17 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 }
 
 func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (chat.Session, chat.User, error) {
-	var us userScan
-	ss, err := scanSession(s.read(ctx).queryRow(sessionByTokenHash, tokenHash), us.dest()...)
+	var us rowscan.User
+	ss, err := rowscan.ScanSession(s.read(ctx).queryRow(sessionByTokenHash, tokenHash), us.Dest()...)
 	if err != nil {
 		return chat.Session{}, chat.User{}, dbErr("session", err)
 	}
-	return ss, us.user(), nil
+	return ss, us.User(), nil
 }
 
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time, ip, userAgent string) error {
 	return dbErr(fmt.Sprintf("touch session %d", id), s.write(ctx, func(t *wtx) error {
-		return mustAffect(t.exec(touchSession, toMillis(orNow(at)), ip, userAgent, id))
+		return mustAffect(t.exec(touchSession, rowscan.ToMillis(orNow(at)), ip, userAgent, id))
 	}))
 }
 
@@ -323,7 +302,7 @@ func (s *Store) UserSessions(ctx context.Context, userID int64) ([]chat.Session,
 	defer rows.Close()
 	out := []chat.Session{}
 	for rows.Next() {
-		ss, err := scanSession(rows)
+		ss, err := rowscan.ScanSession(rows)
 		if err != nil {
 			return nil, dbErr("user sessions", err)
 		}
@@ -376,7 +355,7 @@ func (s *Store) BannedIPs(ctx context.Context) ([]string, error) {
 // BanIP records ip as banned; an ip already banned returns chat.ErrConflict.
 func (s *Store) BanIP(ctx context.Context, ip string) error {
 	return dbErr("ban ip", s.write(ctx, func(t *wtx) error {
-		_, err := t.exec(banIP, ip, toMillis(now()))
+		_, err := t.exec(banIP, ip, rowscan.ToMillis(now()))
 		return err
 	}))
 }

@@ -12,6 +12,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
 
 // errClosed is what writes get once Close has begun.
@@ -347,7 +348,7 @@ func (t *wtx) user(id int64) (chat.User, error) {
 	if u, ok := t.users[id]; ok {
 		return u, nil
 	}
-	u, err := scanUser(t.queryRow(userByID, id))
+	u, err := rowscan.ScanUser(t.queryRow(userByID, id))
 	if err != nil {
 		return chat.User{}, err
 	}
