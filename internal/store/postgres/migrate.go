@@ -3,72 +3,31 @@ package postgres
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/campfire-go/campfire/internal/store/rowscan"
+	"github.com/campfire-go/campfire/internal/store/schema"
 )
 
 // ErrSchemaTooNew means the database was migrated by a newer Campfire than
 // this one. Running an older binary on it could corrupt data it does not
-// understand, so Open refuses.
-var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+// understand, so Open refuses. It is the same error for every store.
+var ErrSchemaTooNew = schema.ErrTooNew
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations are the embedded files NNNN_name.sql, ordered by NNNN, which
-// must run 1, 2, 3… with no gap.
-var migrations = sync.OnceValues(func() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("postgres: migration %q: want NNNN_name.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("postgres: migration %s: version %d, want %d", m.name, m.version, i+1)
-		}
-	}
-	return ms, nil
+// migrations are the embedded files NNNN_name.sql, ordered by NNNN.
+var migrations = sync.OnceValues(func() ([]schema.Migration, error) {
+	return schema.Load("postgres", migrationFiles, "migrations")
 })
 
 // LatestSchemaVersion is the schema version this binary migrates to.
-func LatestSchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		panic(err) // the embedded files are part of the binary; a test catches this
-	}
-	return len(ms)
-}
+func LatestSchemaVersion() int { return schema.Latest(migrations()) }
 
 const (
 	// migrationLock is the advisory lock's first key ("campfire"'s first
@@ -118,11 +77,7 @@ func checkVersion(ctx context.Context, q queryRower) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if latest := LatestSchemaVersion(); v > latest {
-		return v, fmt.Errorf("postgres: %w: the database is at schema version %d but this binary knows only up to %d; run a newer campfire or restore a backup",
-			ErrSchemaTooNew, v, latest)
-	}
-	return v, nil
+	return v, schema.Check("postgres", v, LatestSchemaVersion())
 }
 
 // Migrate applies pending migrations, each in its own transaction under a
@@ -146,7 +101,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 		}
 		for _, m := range ms {
-			if m.version <= v {
+			if m.Version <= v {
 				continue
 			}
 			if err := applyMigration(ctx, c, m); err != nil {
@@ -179,30 +134,30 @@ func ensureExtensions(ctx context.Context, c *pgxpool.Conn) error {
 	}))
 }
 
-func applyMigration(ctx context.Context, c *pgxpool.Conn, m migration) error {
+func applyMigration(ctx context.Context, c *pgxpool.Conn, m schema.Migration) error {
 	return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, migrationLock); err != nil {
-			return dbErr("migration "+m.name+": lock", err)
+			return dbErr("migration "+m.Name+": lock", err)
 		}
 		if _, err := tx.Exec(ctx, createSchemaTable); err != nil {
-			return dbErr("migration "+m.name, err)
+			return dbErr("migration "+m.Name, err)
 		}
 		v, err := checkVersion(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if v >= m.version {
+		if v >= m.Version {
 			return nil // another instance applied it while we waited
 		}
 		// No arguments: pgx sends it as a simple query, which may hold
 		// several statements.
-		if _, err := tx.Exec(ctx, m.sql); err != nil {
+		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			// Not dbErr: a unique violation here is a failed migration,
 			// not a conflict for a client to see.
-			return fmt.Errorf("postgres: migration %s: %w", m.name, err)
+			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, recordVersion, m.version, m.name, rowscan.ToMillis(now())); err != nil {
-			return dbErr("migration "+m.name+": record version", err)
+		if _, err := tx.Exec(ctx, recordVersion, m.Version, m.Name, rowscan.ToMillis(now())); err != nil {
+			return dbErr("migration "+m.Name+": record version", err)
 		}
 		return nil
 	})

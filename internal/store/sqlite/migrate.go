@@ -3,69 +3,28 @@ package sqlite
 import (
 	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/campfire-go/campfire/internal/store/rowscan"
+	"github.com/campfire-go/campfire/internal/store/schema"
 )
 
 // ErrSchemaTooNew means the database was migrated by a newer Campfire than
 // this one. Running an older binary on it could corrupt data it does not
-// understand, so Open refuses.
-var ErrSchemaTooNew = errors.New("database schema is newer than this binary")
+// understand, so Open refuses. It is the same error for every store.
+var ErrSchemaTooNew = schema.ErrTooNew
 
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations are the embedded files NNNN_name.sql, ordered by NNNN, which
-// must run 1, 2, 3… with no gap.
-var migrations = sync.OnceValues(func() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("sqlite: migration %q: want NNNN_name.sql", e.Name())
-		}
-		b, err := migrationFiles.ReadFile(path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migration %s: version %d, want %d", m.name, m.version, i+1)
-		}
-	}
-	return ms, nil
+// migrations are the embedded files NNNN_name.sql, ordered by NNNN.
+var migrations = sync.OnceValues(func() ([]schema.Migration, error) {
+	return schema.Load("sqlite", migrationFiles, "migrations")
 })
 
 // LatestSchemaVersion is the schema version this binary migrates to.
-func LatestSchemaVersion() int {
-	ms, err := migrations()
-	if err != nil {
-		panic(err) // the embedded files are part of the binary; a test catches this
-	}
-	return len(ms)
-}
+func LatestSchemaVersion() int { return schema.Latest(migrations()) }
 
 const (
 	createSchemaTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -100,11 +59,7 @@ func checkVersion(q querier) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if latest := LatestSchemaVersion(); v > latest {
-		return v, fmt.Errorf("sqlite: %w: the database is at schema version %d but this binary knows only up to %d; run a newer campfire or restore a backup",
-			ErrSchemaTooNew, v, latest)
-	}
-	return v, nil
+	return v, schema.Check("sqlite", v, LatestSchemaVersion())
 }
 
 // migrate applies every pending migration, each in its own transaction, on
@@ -127,9 +82,9 @@ func migrate(t *wtx) error {
 	return nil
 }
 
-func applyMigration(t *wtx, m migration) (err error) {
+func applyMigration(t *wtx, m schema.Migration) (err error) {
 	if err := t.execScript("BEGIN IMMEDIATE"); err != nil {
-		return fmt.Errorf("sqlite: migration %s: begin: %w", m.name, err)
+		return fmt.Errorf("sqlite: migration %s: begin: %w", m.Name, err)
 	}
 	defer func() {
 		if err != nil {
@@ -137,23 +92,23 @@ func applyMigration(t *wtx, m migration) (err error) {
 		}
 	}()
 	if err := t.execScript(createSchemaTable); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
 	v, err := checkVersion(t)
 	if err != nil {
 		return err
 	}
-	if v >= m.version {
+	if v >= m.Version {
 		return t.execScript("COMMIT")
 	}
-	if err := t.execScript(m.sql); err != nil {
-		return fmt.Errorf("sqlite: migration %s: %w", m.name, err)
+	if err := t.execScript(m.SQL); err != nil {
+		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
-	if _, err := t.exec(recordVersion, m.version, m.name, rowscan.ToMillis(now())); err != nil {
-		return fmt.Errorf("sqlite: migration %s: record version: %w", m.name, err)
+	if _, err := t.exec(recordVersion, m.Version, m.Name, rowscan.ToMillis(now())); err != nil {
+		return fmt.Errorf("sqlite: migration %s: record version: %w", m.Name, err)
 	}
 	if err := t.execScript("COMMIT"); err != nil {
-		return fmt.Errorf("sqlite: migration %s: commit: %w", m.name, err)
+		return fmt.Errorf("sqlite: migration %s: commit: %w", m.Name, err)
 	}
 	return nil
 }
