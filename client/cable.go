@@ -49,12 +49,16 @@ type CableOptions struct {
 	// long: while it runs nothing is read from the socket, and a server
 	// that cannot send closes the socket as too slow (the Cable then
 	// reconnects and resumes, so nothing is lost). It must not call
-	// Close; start a goroutine for that.
+	// Close, nor wait for an answer of the server (Subscribe, Post, Ping:
+	// the answer would be read by the goroutine that is waiting); start a
+	// goroutine for those.
 	Handler func(Event)
 	// EventBuffer is the capacity of the Events channel (default 256).
 	EventBuffer int
 	// Dialer dials the WebSocket; it may be shared by many cables. nil
-	// uses a dialer with 1 KiB read buffers and pooled write buffers.
+	// uses a dialer with 1 KiB read buffers and pooled write buffers (a
+	// larger ReadBufferSize reads a busy socket in fewer system calls, at
+	// that many bytes per idle socket).
 	Dialer *websocket.Dialer
 	// LocalAddr, when set, is the local address to dial from, e.g.
 	// &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}: a load generator spreads
@@ -163,7 +167,6 @@ type Cable struct {
 	opts    CableOptions
 	dialer  *websocket.Dialer
 	url     string
-	header  http.Header
 	events  chan Event // nil with a Handler
 	handler func(Event)
 
@@ -257,13 +260,8 @@ func (c *Client) Dial(ctx context.Context, opts *CableOptions) (*Cable, error) {
 	u := *c.base
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]
 	u.Path += "/api/v1/cable"
-	h := http.Header{}
-	h.Set("User-Agent", c.ua)
-	if c.token != "" {
-		h.Set("Authorization", "Bearer "+c.token)
-	}
 	cb := &Cable{
-		c: c, opts: o, dialer: d, url: u.String(), header: h,
+		c: c, opts: o, dialer: d, url: u.String(),
 		handler: o.Handler,
 		done:    make(chan struct{}),
 		ready:   make(chan struct{}),
@@ -341,7 +339,13 @@ func (cb *Cable) stop(reason error) {
 func (cb *Cable) dial(ctx context.Context) (*websocket.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	ws, res, err := cb.dialer.DialContext(ctx, cb.url, cb.header)
+	// The header is built per dial, not kept: thousands of idle cables
+	// would each hold one.
+	h := http.Header{"User-Agent": {cb.c.ua}}
+	if cb.c.token != "" {
+		h["Authorization"] = []string{"Bearer " + cb.c.token}
+	}
+	ws, res, err := cb.dialer.DialContext(ctx, cb.url, h)
 	if err != nil {
 		if res != nil && res.StatusCode >= 400 {
 			e := decodeError(res)
