@@ -108,7 +108,7 @@ func healthy(t *testing.T, b *Broker) error {
 // ControlResync, report healthy again, and delivery resumes.
 func TestRedisRestart(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	prefix := testPrefix(t)
+	prefix := testenv.RedisPrefix(t)
 	pub := startFaultNode(t, srv.URL(), prefix)
 	sub := startFaultNode(t, srv.URL(), prefix)
 	waitFor(t, func() bool { return healthy(t, pub.b) == nil && healthy(t, sub.b) == nil })
@@ -140,7 +140,7 @@ func TestRedisRestart(t *testing.T) {
 // connection, and resync once Redis answers again.
 func TestRedisHang(t *testing.T) {
 	srv := testenv.StartRedis(t)
-	prefix := testPrefix(t)
+	prefix := testenv.RedisPrefix(t)
 	pub := startFaultNode(t, srv.URL(), prefix)
 	sub := startFaultNode(t, srv.URL(), prefix)
 	waitFor(t, func() bool { return healthy(t, pub.b) == nil && healthy(t, sub.b) == nil })
@@ -159,7 +159,7 @@ func TestRedisHang(t *testing.T) {
 func TestRedisDownAtStart(t *testing.T) {
 	srv := testenv.StartRedis(t)
 	srv.Kill()
-	prefix := testPrefix(t)
+	prefix := testenv.RedisPrefix(t)
 	sub := startFaultNode(t, srv.URL(), prefix)
 	time.Sleep(200 * time.Millisecond)
 	if err := healthy(t, sub.b); err == nil {
@@ -196,7 +196,7 @@ func (f *failPublish) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook 
 // takes publishes again, the publisher asks every instance to resync.
 func TestLostPublishMakesOthersResync(t *testing.T) {
 	url := testenv.RedisURL(t)
-	prefix := testPrefix(t)
+	prefix := testenv.RedisPrefix(t)
 	sub := startFaultNode(t, url, prefix)
 
 	client, err := NewClient(url)

@@ -2,9 +2,6 @@ package redis
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,26 +14,11 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// prefixes gives every test its own channel prefix, shared by the brokers
-// one test makes (they are instances of one deployment).
-var prefixes sync.Map // *testing.T -> string
-
-func testPrefix(t *testing.T) string {
-	p, ok := prefixes.Load(t)
-	if !ok {
-		b := make([]byte, 6)
-		_, _ = rand.Read(b)
-		p, _ = prefixes.LoadOrStore(t, "campfire-test:"+hex.EncodeToString(b)+":")
-		t.Cleanup(func() { prefixes.Delete(t) })
-	}
-	return p.(string)
-}
-
 func newTestBroker(t *testing.T, url string, opts Options) *Broker {
 	t.Helper()
 	opts.URL = url
 	if opts.Prefix == "" {
-		opts.Prefix = testPrefix(t)
+		opts.Prefix = testenv.RedisPrefix(t)
 	}
 	b, err := New(opts)
 	if err != nil {

@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"crypto/rand"
 	"slices"
 	"strconv"
 	"sync"
@@ -10,38 +9,18 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
-
 	"github.com/campfire-go/campfire/internal/presence"
 	"github.com/campfire-go/campfire/internal/presence/presencetest"
 	"github.com/campfire-go/campfire/internal/presence/redis"
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-func client(t testing.TB) goredis.UniversalClient {
-	t.Helper()
-	opts, err := goredis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.ContextTimeoutEnabled = true
-	c := goredis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	return c
-}
-
 // slow is the Timeout in tests: a loaded CI machine is no reason to fail.
 const slow = 10 * time.Second
 
-// prefix is a fresh key namespace; its keys expire on their own.
-func prefix() string { return "campfire-test:" + rand.Text()[:12] + ":" }
-
 func TestContract(t *testing.T) {
 	presencetest.Run(t, func(t *testing.T, ttl time.Duration, now func() time.Time) presence.Presence {
-		return redis.New(client(t), redis.Options{Prefix: prefix(), Timeout: slow, TTL: ttl, Now: now})
+		return redis.New(testenv.RedisClient(t), redis.Options{Prefix: testenv.RedisPrefix(t), Timeout: slow, TTL: ttl, Now: now})
 	})
 }
 
@@ -62,9 +41,9 @@ func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.U
 // Two instances share presence; when one stops heartbeating (it crashed),
 // the other sees its people go offline and its Sweep reports the room.
 func TestInstancesShareAndCrashedExpire(t *testing.T) {
-	p, clock := prefix(), newClock()
-	a := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
-	b := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
+	p, clock := testenv.RedisPrefix(t), newClock()
+	a := redis.New(testenv.RedisClient(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
+	b := redis.New(testenv.RedisClient(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 
 	if changed, err := a.Join(ctx, 1, 10, "a-1"); err != nil || !changed {
 		t.Fatalf("join on a: %v, %v", changed, err)
@@ -92,7 +71,7 @@ func TestInstancesShareAndCrashedExpire(t *testing.T) {
 }
 
 func TestKeysUnderPrefixWithTTL(t *testing.T) {
-	c, p, clock := client(t), prefix(), newClock()
+	c, p, clock := testenv.RedisClient(t), testenv.RedisPrefix(t), newClock()
 	pr := redis.New(c, redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	must(pr.Join(ctx, 1, 10, "a"))
 	must(pr.Join(ctx, 2, 10, "a"))
@@ -126,7 +105,7 @@ func TestKeysUnderPrefixWithTTL(t *testing.T) {
 // A user's dead sockets are dropped by their next heartbeat, so a user
 // on an instance that keeps crashing does not grow a set.
 func TestJoinDropsDeadSockets(t *testing.T) {
-	c, p, clock := client(t), prefix(), newClock()
+	c, p, clock := testenv.RedisClient(t), testenv.RedisPrefix(t), newClock()
 	pr := redis.New(c, redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	for i := range 5 {
 		must(pr.Join(ctx, 1, 10, "live"))
@@ -145,8 +124,8 @@ func TestJoinDropsDeadSockets(t *testing.T) {
 
 // One Sweep does bounded work and leaves the rest to the next.
 func TestSweepIsBounded(t *testing.T) {
-	p, clock := prefix(), newClock()
-	pr := redis.New(client(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
+	p, clock := testenv.RedisPrefix(t), newClock()
+	pr := redis.New(testenv.RedisClient(t), redis.Options{Prefix: p, Timeout: slow, TTL: time.Minute, Now: clock.Now})
 	const perSweep = 64 * 16 // rooms per batch × batches
 	const rooms = perSweep + 10
 	for r := range int64(rooms) {
@@ -197,7 +176,7 @@ func expectOnline(t *testing.T, p presence.Presence, roomID int64, want ...int64
 // BenchmarkJoin is one heartbeat (a script round trip) into 100 rooms of
 // 100 users; BenchmarkOnline reads one such room.
 func BenchmarkJoin(b *testing.B) {
-	pr := redis.New(client(b), redis.Options{Prefix: prefix(), Timeout: slow})
+	pr := redis.New(testenv.RedisClient(b), redis.Options{Prefix: testenv.RedisPrefix(b), Timeout: slow})
 	var seed atomic.Int64
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -210,7 +189,7 @@ func BenchmarkJoin(b *testing.B) {
 }
 
 func BenchmarkOnline(b *testing.B) {
-	pr := redis.New(client(b), redis.Options{Prefix: prefix(), Timeout: slow})
+	pr := redis.New(testenv.RedisClient(b), redis.Options{Prefix: testenv.RedisPrefix(b), Timeout: slow})
 	for u := range int64(100) {
 		must(pr.Join(ctx, 1, u, "c"))
 	}

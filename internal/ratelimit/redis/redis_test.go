@@ -2,7 +2,6 @@ package redis_test
 
 import (
 	"context"
-	"crypto/rand"
 	"net"
 	"strconv"
 	"strings"
@@ -18,43 +17,25 @@ import (
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-func client(t testing.TB) goredis.UniversalClient {
-	t.Helper()
-	opts, err := goredis.ParseURL(testenv.RedisURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.ContextTimeoutEnabled = true
-	c := goredis.NewClient(opts)
-	t.Cleanup(func() { c.Close() })
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		t.Fatalf("redis: %v", err)
-	}
-	return c
-}
-
 // slow is the Timeout in tests: a loaded CI machine is no reason to fail.
 const slow = 10 * time.Second
 
-// prefix is a fresh key namespace; its keys expire on their own.
-func prefix() string { return "campfire-test:" + rand.Text()[:12] + ":" }
-
 func TestContract(t *testing.T) {
 	ratelimittest.Run(t, func(t *testing.T) ratelimit.Factory {
-		return redis.New(client(t), redis.Options{Prefix: prefix(), Timeout: slow}).Store
+		return redis.New(testenv.RedisClient(t), redis.Options{Prefix: testenv.RedisPrefix(t), Timeout: slow}).Store
 	})
 }
 
 // Two instances, each with its own client, share one budget.
 func TestShared(t *testing.T) {
 	ratelimittest.RunShared(t, func(t *testing.T) (ratelimit.Factory, ratelimit.Factory) {
-		p := prefix()
-		return redis.New(client(t), redis.Options{Prefix: p, Timeout: slow}).Store, redis.New(client(t), redis.Options{Prefix: p, Timeout: slow}).Store
+		p := testenv.RedisPrefix(t)
+		return redis.New(testenv.RedisClient(t), redis.Options{Prefix: p, Timeout: slow}).Store, redis.New(testenv.RedisClient(t), redis.Options{Prefix: p, Timeout: slow}).Store
 	})
 }
 
 func TestKeysLiveUnderPrefixAndExpire(t *testing.T) {
-	c, p := client(t), prefix()
+	c, p := testenv.RedisClient(t), testenv.RedisPrefix(t)
 	ctx := context.Background()
 	s := redis.New(c, redis.Options{Prefix: p, Timeout: slow}).Store("login", 10, 3*time.Minute)
 	if _, _, err := s.AllowN(ctx, "192.0.2.7", 1); err != nil {
@@ -195,8 +176,8 @@ func TestRedisRestart(t *testing.T) {
 // BenchmarkAllowN measures one shared decision (a script round trip);
 // run with -cpu 1,8 to see it under concurrency.
 func BenchmarkAllowN(b *testing.B) {
-	c := client(b)
-	s := redis.New(c, redis.Options{Prefix: prefix(), Timeout: slow}).Store("bench", 10, 3*time.Minute)
+	c := testenv.RedisClient(b)
+	s := redis.New(c, redis.Options{Prefix: testenv.RedisPrefix(b), Timeout: slow}).Store("bench", 10, 3*time.Minute)
 	ctx := context.Background()
 	var seed atomic.Int64
 	b.ReportAllocs()

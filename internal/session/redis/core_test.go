@@ -14,6 +14,7 @@ import (
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/testenv"
 )
 
 // The core revokes through the session store, so a password change, a
@@ -21,8 +22,8 @@ import (
 // copy left behind, a hit would still sign the session in (its user is
 // active and its activity fresh).
 func TestCoreRevokesRedisCopies(t *testing.T) {
-	rdb, st := client(t), openDB(t)
-	rs := newStore(t, rdb, st, Options{Prefix: prefix(t)})
+	rdb, st := testenv.RedisClient(t), openDB(t)
+	rs := newStore(t, rdb, st, Options{Prefix: testenv.RedisPrefix(t)})
 	core := campfire.New(st, rs, memory.New(100), render.New(), campfire.Options{BcryptCost: bcrypt.MinCost}, quiet())
 	var (
 		mu     sync.Mutex

@@ -3,13 +3,10 @@ package redis
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"log/slog"
 	"net"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -41,9 +38,9 @@ func TestContractPostgres(t *testing.T) {
 
 func harness(open func(t *testing.T) store.Store) sessiontest.Factory {
 	return func(t *testing.T, cfg sessiontest.Config) sessiontest.Harness {
-		rdb := client(t)
+		rdb := testenv.RedisClient(t)
 		st := open(t)
-		opts := Options{Prefix: prefix(t), IdleTTL: cfg.IdleTTL, Now: cfg.Now}
+		opts := Options{Prefix: testenv.RedisPrefix(t), IdleTTL: cfg.IdleTTL, Now: cfg.Now}
 		s := newStore(t, rdb, st, opts)
 		return sessiontest.Harness{
 			Sessions: s,
@@ -58,13 +55,13 @@ func harness(open func(t *testing.T) store.Store) sessiontest.Factory {
 // Every Lookup sets the key's TTL back to IdleTTL: the sliding timeout is
 // Redis's own, the same on every instance.
 func TestSlidingTTL(t *testing.T) {
-	rdb, st := client(t), openDB(t)
-	s := newStore(t, rdb, st, Options{Prefix: prefix(t)})
+	rdb, st := testenv.RedisClient(t), openDB(t)
+	s := newStore(t, rdb, st, Options{Prefix: testenv.RedisPrefix(t)})
 	u := person(t, st)
 	token, ss, err := s.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
 	must(t, err)
 	key := s.Key(ss.TokenHash)
-	if want := prefix(t) + "session:" + session.Hash(token); key != want {
+	if want := testenv.RedisPrefix(t) + "session:" + session.Hash(token); key != want {
 		t.Fatalf("key %q, want %q", key, want)
 	}
 	raw, err := rdb.Get(t.Context(), key).Bytes()
@@ -83,9 +80,9 @@ func TestSlidingTTL(t *testing.T) {
 // With a real short IdleTTL, Redis drops the key by itself and the
 // database fallback agrees that the session is over.
 func TestRealExpiry(t *testing.T) {
-	rdb, st := client(t), openDB(t)
+	rdb, st := testenv.RedisClient(t), openDB(t)
 	const idle = 300 * time.Millisecond
-	s := newStore(t, rdb, st, Options{Prefix: prefix(t), IdleTTL: idle})
+	s := newStore(t, rdb, st, Options{Prefix: testenv.RedisPrefix(t), IdleTTL: idle})
 	u := person(t, st)
 	token, ss, err := s.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
 	must(t, err)
@@ -119,7 +116,7 @@ func TestRedisUnreachable(t *testing.T) {
 	rdb := goredis.NewClient(&goredis.Options{Addr: addr, DialTimeout: 200 * time.Millisecond, DialerRetries: 1, MaxRetries: -1})
 	t.Cleanup(func() { _ = rdb.Close() })
 	logs := &countHandler{}
-	s := newStore(t, rdb, st, Options{Prefix: prefix(t), Logger: slog.New(logs), LogEvery: time.Hour})
+	s := newStore(t, rdb, st, Options{Prefix: testenv.RedisPrefix(t), Logger: slog.New(logs), LogEvery: time.Hour})
 	u := person(t, st)
 
 	token, _, err := s.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
@@ -151,13 +148,13 @@ func TestRedisUnreachable(t *testing.T) {
 func TestDelFails(t *testing.T) {
 	st := openDB(t)
 	clock := sessiontest.NewClock()
-	p := prefix(t)
+	p := testenv.RedisPrefix(t)
 	failing := &failDel{}
-	hooked := client(t)
+	hooked := testenv.RedisClient(t)
 	hooked.AddHook(failing)
 	// No Backoff: a's own cache must not be skipped after the injected failures.
 	a := newStore(t, hooked, st, Options{Prefix: p, Now: clock.Now, RetryEvery: 10 * time.Millisecond, Backoff: time.Nanosecond, Logger: quiet()})
-	rdb := client(t)
+	rdb := testenv.RedisClient(t)
 	b := newStore(t, rdb, st, Options{Prefix: p, Now: clock.Now})
 	u := person(t, st)
 
@@ -212,12 +209,12 @@ func TestDelFails(t *testing.T) {
 // finds no key to delete; the miss must not leave its copy behind.
 func TestRevokeRacesRecache(t *testing.T) {
 	st := openDB(t)
-	p := prefix(t)
+	p := testenv.RedisPrefix(t)
 	race := &beforeSet{}
-	hooked := client(t)
+	hooked := testenv.RedisClient(t)
 	hooked.AddHook(race)
 	a := newStore(t, hooked, st, Options{Prefix: p})
-	rdb := client(t)
+	rdb := testenv.RedisClient(t)
 	b := newStore(t, rdb, st, Options{Prefix: p})
 	u := person(t, st)
 	token, ss, err := b.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
@@ -253,8 +250,8 @@ func TestRevokeRacesRecache(t *testing.T) {
 // A value this release cannot read (another format) is a miss: the
 // database answers and the key is rewritten.
 func TestUnreadableValue(t *testing.T) {
-	rdb, st := client(t), openDB(t)
-	s := newStore(t, rdb, st, Options{Prefix: prefix(t)})
+	rdb, st := testenv.RedisClient(t), openDB(t)
+	s := newStore(t, rdb, st, Options{Prefix: testenv.RedisPrefix(t)})
 	u := person(t, st)
 	token, ss, err := s.Create(t.Context(), u.ID, "10.0.0.1", "Firefox")
 	must(t, err)
@@ -302,12 +299,7 @@ func FuzzDecode(f *testing.F) {
 // BenchmarkLookup is the per-request cost of authenticating on a Redis
 // hit: GETEX, then the user by id from the database (SQLite here).
 func BenchmarkLookup(b *testing.B) {
-	opt, err := goredis.ParseURL(testenv.RedisURL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	rdb := goredis.NewClient(opt)
-	b.Cleanup(func() { _ = rdb.Close() })
+	rdb := testenv.RedisClient(b)
 	st, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), "campfire.db"), sqlite.Options{})
 	if err != nil {
 		b.Fatal(err)
@@ -320,11 +312,8 @@ func BenchmarkLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := New(rdb, st, Options{Prefix: "campfire-bench:" + runID + ":"})
-	b.Cleanup(func() {
-		_ = s.Close()
-		_ = flushCtx(context.Background(), rdb, s.opts.Prefix)
-	})
+	s := New(rdb, st, Options{Prefix: testenv.RedisPrefix(b)})
+	b.Cleanup(func() { _ = s.Close() })
 	token, _, err := s.Create(b.Context(), admin.ID, "10.0.0.1", "Firefox")
 	if err != nil {
 		b.Fatal(err)
@@ -341,58 +330,20 @@ func BenchmarkLookup(b *testing.B) {
 
 // Helpers.
 
-func client(t *testing.T) *goredis.Client {
-	t.Helper()
-	opt, err := goredis.ParseURL(testenv.RedisURL(t))
-	must(t, err)
-	rdb := goredis.NewClient(opt)
-	t.Cleanup(func() { _ = rdb.Close() })
-	if err := rdb.Ping(t.Context()).Err(); err != nil {
-		t.Fatalf("Redis at CAMPFIRE_TEST_REDIS_URL: %v", err)
-	}
-	return rdb
-}
-
-// prefix is unique per test (and stable within it), and its keys are
-// deleted when the test ends.
-func prefix(t *testing.T) string {
-	t.Helper()
-	name := strings.ReplaceAll(t.Name(), "/", ".")
-	p := "campfire-test:" + name + ":" + runID + ":"
-	return p
-}
-
-var runID = func() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}()
-
 func newStore(t *testing.T, rdb goredis.UniversalClient, st store.Store, opts Options) *Store {
 	t.Helper()
 	s := New(rdb, st, opts)
-	t.Cleanup(func() {
-		_ = s.Close()
-		if c, ok := rdb.(*goredis.Client); ok && c.Ping(context.Background()).Err() == nil {
-			flushCtx(context.Background(), c, s.opts.Prefix)
-		}
-	})
+	t.Cleanup(func() { _ = s.Close() }) // testenv.RedisPrefix deletes the keys
 	return s
 }
 
 func flush(t *testing.T, rdb goredis.UniversalClient, prefix string) {
 	t.Helper()
-	must(t, flushCtx(t.Context(), rdb, prefix))
-}
-
-func flushCtx(ctx context.Context, rdb goredis.UniversalClient, prefix string) error {
-	iter := rdb.Scan(ctx, 0, prefix+"*", 100).Iterator()
-	for iter.Next(ctx) {
-		if err := rdb.Del(ctx, iter.Val()).Err(); err != nil {
-			return err
-		}
+	iter := rdb.Scan(t.Context(), 0, prefix+"*", 100).Iterator()
+	for iter.Next(t.Context()) {
+		must(t, rdb.Del(t.Context(), iter.Val()).Err())
 	}
-	return iter.Err()
+	must(t, iter.Err())
 }
 
 func emptyDB(t *testing.T) store.Store {
