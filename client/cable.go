@@ -428,8 +428,7 @@ func (cb *Cable) run(ws *websocket.Conn) {
 		start := time.Now()
 		err := cb.serve(ws)
 		cb.disconnected(ws)
-		if cerr := closeCode(err); cerr == CloseUnauthorized {
-			err = fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		if closeCode(err) == CloseUnauthorized {
 			cb.stop(ErrUnauthorized)
 		}
 		if cb.ctx.Err() != nil {

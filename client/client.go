@@ -49,8 +49,7 @@ func WithToken(token string) Option { return func(c *Client) { c.token = token }
 
 // WithHTTPClient replaces the default HTTP client (DefaultTimeout, a
 // connection pool sized for a busy bot). Its Timeout, if any, bounds each
-// request; its Transport is shared with the Cable's handshake only through
-// what the caller configures.
+// request. The cable dials with its own dialer (CableOptions.Dialer).
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
 // WithUserAgent sets the User-Agent header of every request.
