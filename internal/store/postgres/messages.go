@@ -145,7 +145,7 @@ func newPostJob(ctx context.Context, nm store.NewMessage) *postJob {
 	if skip == nil {
 		skip = []int64{} // <> ALL(NULL) is NULL, which would mark no one
 	}
-	return &postJob{ctx: ctx, nm: nm, at: orNow(nm.CreatedAt), mentions: mentions, skip: skip,
+	return &postJob{ctx: ctx, nm: nm, at: rowscan.OrNow(nm.CreatedAt), mentions: mentions, skip: skip,
 		done: make(chan postResult, 1)}
 }
 
@@ -154,7 +154,7 @@ func (j *postJob) queue(b *pgx.Batch) {
 	nm := j.nm
 	b.Queue(lockRoomForPost, nm.RoomID)
 	b.Queue(postCreator, nm.CreatorID)
-	b.Queue(postMessage, cleanArgs([]any{nm.RoomID, nm.CreatorID, nullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
+	b.Queue(postMessage, cleanArgs([]any{nm.RoomID, nm.CreatorID, rowscan.NullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
 		rowscan.ToMillis(j.at), j.mentions, j.skip})...)
 }
 
@@ -345,7 +345,7 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 }
 
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (m chat.Message, err error) {
-	at := rowscan.ToMillis(orNow(u.UpdatedAt))
+	at := rowscan.ToMillis(rowscan.OrNow(u.UpdatedAt))
 	mentions := u.Mentions
 	if mentions == nil {
 		mentions = []int64{}
@@ -383,7 +383,7 @@ func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, con
 		if err != nil {
 			return fmt.Errorf("booster %d: %w", boosterID, err)
 		}
-		at := now()
+		at := rowscan.Now()
 		if err := mustAffect(q.exec(touchMessage, rowscan.ToMillis(at), messageID)); err != nil {
 			return fmt.Errorf("message %d: %w", messageID, err)
 		}
@@ -403,6 +403,6 @@ func (s *Store) Boost(ctx context.Context, id int64) (b chat.Boost, err error) {
 
 func (s *Store) DeleteBoost(ctx context.Context, id int64) error {
 	return dbErr(fmt.Sprintf("delete boost %d", id), s.run(ctx, func(q querier) error {
-		return mustAffect(q.exec(deleteBoost, id, rowscan.ToMillis(now())))
+		return mustAffect(q.exec(deleteBoost, id, rowscan.ToMillis(rowscan.Now())))
 	}))
 }

@@ -156,7 +156,7 @@ func applyMigration(ctx context.Context, c *pgxpool.Conn, m schema.Migration) er
 			// not a conflict for a client to see.
 			return fmt.Errorf("postgres: migration %s: %w", m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, recordVersion, m.Version, m.Name, rowscan.ToMillis(now())); err != nil {
+		if _, err := tx.Exec(ctx, recordVersion, m.Version, m.Name, rowscan.ToMillis(rowscan.Now())); err != nil {
 			return dbErr("migration "+m.Name+": record version", err)
 		}
 		return nil

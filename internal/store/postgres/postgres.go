@@ -254,26 +254,6 @@ func cleanArgs(args []any) []any {
 	return args
 }
 
-// now is the store's clock, truncated to what the database keeps so a
-// returned value equals the one read back later.
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		return now()
-	}
-	return t.UTC().Truncate(time.Millisecond)
-}
-
-// nullString stores "" as NULL, for columns whose unique index must ignore
-// absent values (emails of bots, client message ids).
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // SQLSTATEs this package tells apart.
 const (
 	uniqueViolation     = "23505"

@@ -87,7 +87,7 @@ func (s *Store) CreateRoom(ctx context.Context, r store.NewRoom) (room chat.Room
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		room, err = createRoom(q, r, now())
+		room, err = createRoom(q, r, rowscan.Now())
 		return err
 	})
 	return room, dbErr("create room", err)
@@ -115,7 +115,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		return chat.Room{}, false, dbErr("direct room", err)
 	}
 
-	at := now()
+	at := rowscan.Now()
 	room = chat.Room{Type: chat.RoomDirect, CreatorID: creatorID, CreatedAt: at, UpdatedAt: at}
 	err = s.tx(ctx, func(q querier) error {
 		var n int
@@ -236,7 +236,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 		if cur.Type != chat.RoomDirect && typ != chat.RoomOpen && typ != chat.RoomClosed {
 			return fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
 		}
-		at := rowscan.ToMillis(now())
+		at := rowscan.ToMillis(rowscan.Now())
 		inv := chat.DefaultInvolvement(typ)
 		switch {
 		case typ == chat.RoomOpen && cur.Type != chat.RoomOpen:

@@ -44,7 +44,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		at := now()
+		at := rowscan.Now()
 		if _, err := q.exec(insertAccount, p.AccountName, p.JoinCode, rowscan.ToMillis(at)); err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
@@ -128,7 +128,7 @@ func createUser(q querier, u store.NewUser, at time.Time) (chat.User, error) {
 		u.Role = chat.RoleMember
 	}
 	var id int64
-	err := q.queryRow(insertUser, u.Name, nullString(u.Email), u.Role, u.PasswordHash, u.Bio,
+	err := q.queryRow(insertUser, u.Name, rowscan.NullString(u.Email), u.Role, u.PasswordHash, u.Bio,
 		u.BotTokenHash, u.WebhookURL, rowscan.ToMillis(at)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
@@ -151,7 +151,7 @@ func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (u chat.User, 
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		u, err = createUser(q, nu, now())
+		u, err = createUser(q, nu, rowscan.Now())
 		return err
 	})
 	return u, dbErr("create user", err)
@@ -210,7 +210,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 		set("name", *uu.Name)
 	}
 	if uu.Email != nil {
-		set("email", nullString(*uu.Email))
+		set("email", rowscan.NullString(*uu.Email))
 	}
 	if uu.Bio != nil {
 		set("bio", *uu.Bio)
@@ -230,7 +230,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 	if len(sets) == 0 {
 		return s.User(ctx, id)
 	}
-	set("updated_at", rowscan.ToMillis(now()))
+	set("updated_at", rowscan.ToMillis(rowscan.Now()))
 	args = append(args, id)
 	// The column list comes from the fixed names above, never from input.
 	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = $` + strconv.Itoa(len(args)) +
@@ -256,7 +256,7 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 		if _, err := q.exec(membershipLock); err != nil {
 			return err
 		}
-		at := rowscan.ToMillis(now())
+		at := rowscan.ToMillis(rowscan.Now())
 		if err := mustAffect(q.exec(setUserStatus, status, at, id)); err != nil {
 			return err
 		}
@@ -292,11 +292,11 @@ const (
 )
 
 func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Session, error) {
-	ss.CreatedAt = orNow(ss.CreatedAt)
+	ss.CreatedAt = rowscan.OrNow(ss.CreatedAt)
 	if ss.LastActiveAt.IsZero() {
 		ss.LastActiveAt = ss.CreatedAt
 	}
-	ss.LastActiveAt = orNow(ss.LastActiveAt)
+	ss.LastActiveAt = rowscan.OrNow(ss.LastActiveAt)
 	ss.TokenHash, ss.IP, ss.UserAgent = cleanText(ss.TokenHash), cleanText(ss.IP), cleanText(ss.UserAgent)
 	err := s.run(ctx, func(q querier) error {
 		return q.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
@@ -322,7 +322,7 @@ func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (ss ch
 
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time, ip, userAgent string) error {
 	return dbErr(fmt.Sprintf("touch session %d", id), s.run(ctx, func(q querier) error {
-		return mustAffect(q.exec(touchSession, rowscan.ToMillis(orNow(at)), ip, userAgent, id))
+		return mustAffect(q.exec(touchSession, rowscan.ToMillis(rowscan.OrNow(at)), ip, userAgent, id))
 	}))
 }
 
@@ -366,7 +366,7 @@ func (s *Store) BannedIPs(ctx context.Context) (ips []string, err error) {
 // BanIP records ip as banned; an ip already banned returns chat.ErrConflict.
 func (s *Store) BanIP(ctx context.Context, ip string) error {
 	return dbErr("ban ip", s.run(ctx, func(q querier) error {
-		_, err := q.exec(banIP, ip, rowscan.ToMillis(now()))
+		_, err := q.exec(banIP, ip, rowscan.ToMillis(rowscan.Now()))
 		return err
 	}))
 }

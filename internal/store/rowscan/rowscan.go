@@ -81,6 +81,27 @@ func FromNullMillis(ms int64) time.Time {
 	return FromMillis(ms)
 }
 
+// Now is the stores' clock, truncated to what a row keeps so a returned
+// value equals the one read back later.
+func Now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
+
+// OrNow is t as a row keeps it, or Now for the zero time.
+func OrNow(t time.Time) time.Time {
+	if t.IsZero() {
+		return Now()
+	}
+	return t.UTC().Truncate(time.Millisecond)
+}
+
+// NullString stores "" as NULL, for columns whose unique index must ignore
+// absent values (emails of bots, client message ids).
+func NullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 // User reads UserCols; it is embedded in the scans of rows that carry a
 // user (a message's creator, a boost's booster, a session's user).
 type User struct {

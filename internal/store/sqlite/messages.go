@@ -69,7 +69,7 @@ const (
 )
 
 func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Message, bool, []int64, error) {
-	at := orNow(nm.CreatedAt)
+	at := rowscan.OrNow(nm.CreatedAt)
 	ms := rowscan.ToMillis(at)
 	mentions := slices.Clone(nm.Mentions)
 	slices.Sort(mentions)
@@ -98,7 +98,7 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 		if err != nil {
 			return result{}, fmt.Errorf("room %d: %w", nm.RoomID, err)
 		}
-		res, err := t.exec(insertMessage, nm.RoomID, seq, nm.CreatorID, nullString(nm.ClientMessageID),
+		res, err := t.exec(insertMessage, nm.RoomID, seq, nm.CreatorID, rowscan.NullString(nm.ClientMessageID),
 			nm.Body, nm.BodyHTML, ms, ms)
 		if err != nil {
 			return result{}, err
@@ -292,7 +292,7 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, roomID int64, t time.T
 }
 
 func (s *Store) UpdateMessage(ctx context.Context, id int64, u store.MessageUpdate) (chat.Message, error) {
-	at := rowscan.ToMillis(orNow(u.UpdatedAt))
+	at := rowscan.ToMillis(rowscan.OrNow(u.UpdatedAt))
 	m, err := writeT(ctx, s, func(t *wtx) (chat.Message, error) {
 		if err := mustAffect(t.exec(editMessage, u.Body, u.BodyHTML, at, at, id)); err != nil {
 			return chat.Message{}, err
@@ -324,7 +324,7 @@ func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, con
 		if err != nil {
 			return chat.Boost{}, fmt.Errorf("booster %d: %w", boosterID, err)
 		}
-		at := now()
+		at := rowscan.Now()
 		if err := mustAffect(t.exec(touchMessage, rowscan.ToMillis(at), messageID)); err != nil {
 			return chat.Boost{}, fmt.Errorf("message %d: %w", messageID, err)
 		}
@@ -352,7 +352,7 @@ func (s *Store) DeleteBoost(ctx context.Context, id int64) error {
 		if err := t.queryRow(deleteBoost, id).Scan(&messageID); err != nil {
 			return err
 		}
-		_, err := t.exec(touchMessage, rowscan.ToMillis(now()), messageID)
+		_, err := t.exec(touchMessage, rowscan.ToMillis(rowscan.Now()), messageID)
 		return err
 	}))
 }

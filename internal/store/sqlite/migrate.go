@@ -104,7 +104,7 @@ func applyMigration(t *wtx, m schema.Migration) (err error) {
 	if err := t.execScript(m.SQL); err != nil {
 		return fmt.Errorf("sqlite: migration %s: %w", m.Name, err)
 	}
-	if _, err := t.exec(recordVersion, m.Version, m.Name, rowscan.ToMillis(now())); err != nil {
+	if _, err := t.exec(recordVersion, m.Version, m.Name, rowscan.ToMillis(rowscan.Now())); err != nil {
 		return fmt.Errorf("sqlite: migration %s: record version: %w", m.Name, err)
 	}
 	if err := t.execScript("COMMIT"); err != nil {

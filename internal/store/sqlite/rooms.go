@@ -80,7 +80,7 @@ func createRoom(t *wtx, r store.NewRoom, at time.Time) (chat.Room, error) {
 
 func (s *Store) CreateRoom(ctx context.Context, r store.NewRoom) (chat.Room, error) {
 	room, err := writeT(ctx, s, func(t *wtx) (chat.Room, error) {
-		return createRoom(t, r, now())
+		return createRoom(t, r, rowscan.Now())
 	})
 	return room, dbErr("create room", err)
 }
@@ -120,7 +120,7 @@ func (s *Store) DirectRoom(ctx context.Context, creatorID int64, userIDs []int64
 		if n != len(ids) {
 			return result{}, fmt.Errorf("direct room: unknown user: %w", chat.ErrNotFound)
 		}
-		at := now()
+		at := rowscan.Now()
 		room = chat.Room{Type: chat.RoomDirect, CreatorID: creatorID, CreatedAt: at, UpdatedAt: at}
 		if err := t.queryRow(insertRoom, "", chat.RoomDirect, creatorID, key, rowscan.ToMillis(at), rowscan.ToMillis(at)).
 			Scan(&room.ID); err != nil {
@@ -237,7 +237,7 @@ func (s *Store) UpdateRoom(ctx context.Context, id int64, u store.RoomUpdate) (c
 		if cur.Type != chat.RoomDirect && typ != chat.RoomOpen && typ != chat.RoomClosed {
 			return r, fmt.Errorf("room type %q: %w", typ, chat.ErrInvalid)
 		}
-		at := rowscan.ToMillis(now())
+		at := rowscan.ToMillis(rowscan.Now())
 		inv := chat.DefaultInvolvement(typ)
 		switch {
 		case typ == chat.RoomOpen && cur.Type != chat.RoomOpen:

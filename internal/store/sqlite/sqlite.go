@@ -225,26 +225,6 @@ func (s *Store) readTx(ctx context.Context, fn func(querier) error) error {
 	return fn(readQ{ctx: ctx, s: s, tx: tx})
 }
 
-// now is the store's clock, truncated to what the database keeps so a
-// returned value equals the one read back later.
-func now() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }
-
-func orNow(t time.Time) time.Time {
-	if t.IsZero() {
-		return now()
-	}
-	return t.UTC().Truncate(time.Millisecond)
-}
-
-// nullString stores "" as NULL, for columns whose unique index must ignore
-// absent values (emails of bots, client message ids).
-func nullString(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // isUnique reports whether err is a unique or primary key violation.
 func isUnique(err error) bool {
 	var e *sqlite.Error

@@ -32,7 +32,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 	u := p.Admin
 	u.Role = chat.RoleAdmin
 	r, err := writeT(ctx, s, func(t *wtx) (r result, err error) {
-		at := now()
+		at := rowscan.Now()
 		if _, err := t.exec(insertAccount, p.AccountName, p.JoinCode, rowscan.ToMillis(at)); err != nil {
 			if isUnique(err) {
 				return r, fmt.Errorf("setup: account already exists: %w", chat.ErrConflict)
@@ -112,7 +112,7 @@ func createUser(t *wtx, u store.NewUser, at time.Time) (chat.User, error) {
 		u.Role = chat.RoleMember
 	}
 	var id int64
-	err := t.queryRow(insertUser, u.Name, nullString(u.Email), u.Role, u.PasswordHash, u.Bio,
+	err := t.queryRow(insertUser, u.Name, rowscan.NullString(u.Email), u.Role, u.PasswordHash, u.Bio,
 		u.BotTokenHash, u.WebhookURL, rowscan.ToMillis(at), rowscan.ToMillis(at)).Scan(&id)
 	if err != nil {
 		if isUnique(err) {
@@ -132,7 +132,7 @@ func createUser(t *wtx, u store.NewUser, at time.Time) (chat.User, error) {
 
 func (s *Store) CreateUser(ctx context.Context, nu store.NewUser) (chat.User, error) {
 	u, err := writeT(ctx, s, func(t *wtx) (chat.User, error) {
-		return createUser(t, nu, now())
+		return createUser(t, nu, rowscan.Now())
 	})
 	return u, dbErr("create user", err)
 }
@@ -179,7 +179,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 		set("name", *uu.Name)
 	}
 	if uu.Email != nil {
-		set("email", nullString(*uu.Email))
+		set("email", rowscan.NullString(*uu.Email))
 	}
 	if uu.Bio != nil {
 		set("bio", *uu.Bio)
@@ -199,7 +199,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, uu store.UserUpdate) (
 	if len(sets) == 0 {
 		return s.User(ctx, id)
 	}
-	set("updated_at", rowscan.ToMillis(now()))
+	set("updated_at", rowscan.ToMillis(rowscan.Now()))
 	// The column list comes from the fixed names above, never from input.
 	query := `UPDATE users SET ` + strings.Join(sets, ", ") + ` WHERE id = ? RETURNING ` + rowscan.UserReturning
 	args = append(args, id)
@@ -221,7 +221,7 @@ func (s *Store) DeactivateUser(ctx context.Context, id int64, status chat.Status
 	}
 	left, err := writeT(ctx, s, func(t *wtx) ([]int64, error) {
 		t.forgetUser(id)
-		at := rowscan.ToMillis(now())
+		at := rowscan.ToMillis(rowscan.Now())
 		if err := mustAffect(t.exec(setUserStatus, status, at, id)); err != nil {
 			return nil, err
 		}
@@ -256,11 +256,11 @@ const (
 )
 
 func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Session, error) {
-	ss.CreatedAt = orNow(ss.CreatedAt)
+	ss.CreatedAt = rowscan.OrNow(ss.CreatedAt)
 	if ss.LastActiveAt.IsZero() {
 		ss.LastActiveAt = ss.CreatedAt
 	}
-	ss.LastActiveAt = orNow(ss.LastActiveAt)
+	ss.LastActiveAt = rowscan.OrNow(ss.LastActiveAt)
 	id, err := writeT(ctx, s, func(t *wtx) (id int64, err error) {
 		err = t.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
 			rowscan.ToMillis(ss.CreatedAt), rowscan.ToMillis(ss.LastActiveAt)).Scan(&id)
@@ -284,7 +284,7 @@ func (s *Store) SessionByTokenHash(ctx context.Context, tokenHash string) (chat.
 
 func (s *Store) TouchSession(ctx context.Context, id int64, at time.Time, ip, userAgent string) error {
 	return dbErr(fmt.Sprintf("touch session %d", id), s.write(ctx, func(t *wtx) error {
-		return mustAffect(t.exec(touchSession, rowscan.ToMillis(orNow(at)), ip, userAgent, id))
+		return mustAffect(t.exec(touchSession, rowscan.ToMillis(rowscan.OrNow(at)), ip, userAgent, id))
 	}))
 }
 
@@ -355,7 +355,7 @@ func (s *Store) BannedIPs(ctx context.Context) ([]string, error) {
 // BanIP records ip as banned; an ip already banned returns chat.ErrConflict.
 func (s *Store) BanIP(ctx context.Context, ip string) error {
 	return dbErr("ban ip", s.write(ctx, func(t *wtx) error {
-		_, err := t.exec(banIP, ip, rowscan.ToMillis(now()))
+		_, err := t.exec(banIP, ip, rowscan.ToMillis(rowscan.Now()))
 		return err
 	}))
 }
