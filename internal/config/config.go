@@ -39,9 +39,11 @@ type Config struct {
 	// several deployments can share one Redis. Default "campfire:".
 	RedisPrefix string
 	// SessionIdleTTL signs a session out after this long without a request
-	// (SESSION_IDLE_TTL). Default: 24h with Redis; 0 (never, as Campfire
-	// keeps people signed in) on a single instance.
+	// (SESSION_IDLE_TTL); 0 means never, as Campfire keeps people signed in.
+	// Unset, it is never on a single instance and 24h with Redis (see
+	// SessionIdle).
 	SessionIdleTTL time.Duration
+	sessionIdleSet bool
 	// DB pool settings for PostgreSQL (DATABASE_MAX_CONNS,
 	// DATABASE_MIN_CONNS, DATABASE_ACQUIRE_TIMEOUT, DATABASE_IDLE_TIMEOUT,
 	// DATABASE_MAX_LIFETIME). Zero means the guide's defaults: 20, 5, 30s,
@@ -173,7 +175,6 @@ func (c *Config) fromEnv(env map[string]string) error {
 		key string
 		dst *time.Duration
 	}{
-		{"SESSION_IDLE_TTL", &c.SessionIdleTTL},
 		{"DATABASE_ACQUIRE_TIMEOUT", &c.DBAcquireTimeout},
 		{"DATABASE_IDLE_TIMEOUT", &c.DBIdleTimeout},
 		{"DATABASE_MAX_LIFETIME", &c.DBMaxLifetime},
@@ -185,6 +186,13 @@ func (c *Config) fromEnv(env map[string]string) error {
 			}
 			*d.dst = x
 		}
+	}
+	if v := env["SESSION_IDLE_TTL"]; v != "" {
+		x, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("SESSION_IDLE_TTL=%q is not a duration (e.g. 24h, or 0 for never)", v)
+		}
+		c.SessionIdleTTL, c.sessionIdleSet = x, true
 	}
 	for _, n := range []struct {
 		key string
@@ -210,6 +218,23 @@ func (c *Config) fromEnv(env map[string]string) error {
 	}
 	return nil
 }
+
+// SessionIdle is the idle timeout in force and whether one applies at all:
+// SESSION_IDLE_TTL when set (0: none), otherwise none on a single instance
+// and 24h with Redis.
+func (c Config) SessionIdle() (ttl time.Duration, expires bool) {
+	switch {
+	case c.sessionIdleSet || c.SessionIdleTTL > 0:
+		return c.SessionIdleTTL, c.SessionIdleTTL > 0
+	case c.RedisURL != "":
+		return DefaultRedisSessionIdle, true
+	}
+	return 0, false
+}
+
+// DefaultRedisSessionIdle is the idle timeout of sessions with Redis when
+// SESSION_IDLE_TTL is not set.
+const DefaultRedisSessionIdle = 24 * time.Hour
 
 // Database is a parsed DATABASE_URL.
 type Database struct {

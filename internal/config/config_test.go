@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadDefaults(t *testing.T) {
@@ -88,5 +89,30 @@ func TestSecretPersists(t *testing.T) {
 	c.SecretKeyBase = strings.Repeat("k", 32)
 	if s, _ := c.LoadOrCreateSecret(); s != c.SecretKeyBase {
 		t.Error("explicit SECRET_KEY_BASE not preferred")
+	}
+}
+
+// SESSION_IDLE_TTL=0 means never, with Redis too; unset, Redis mode
+// defaults to a day and a single instance to never.
+func TestSessionIdle(t *testing.T) {
+	redis := []string{"REDIS_URL=redis://127.0.0.1:6379/0", "DATABASE_URL=postgres://x@127.0.0.1/db", "SECRET_KEY_BASE=" + strings.Repeat("s", 32)}
+	for _, c := range []struct {
+		env     []string
+		ttl     time.Duration
+		expires bool
+	}{
+		{nil, 0, false},
+		{[]string{"SESSION_IDLE_TTL=2h"}, 2 * time.Hour, true},
+		{redis, 24 * time.Hour, true},
+		{append([]string{"SESSION_IDLE_TTL=0"}, redis...), 0, false},
+		{append([]string{"SESSION_IDLE_TTL=90m"}, redis...), 90 * time.Minute, true},
+	} {
+		cfg, err := Load(nil, c.env)
+		if err != nil {
+			t.Fatalf("%v: %v", c.env, err)
+		}
+		if ttl, expires := cfg.SessionIdle(); ttl != c.ttl || expires != c.expires {
+			t.Errorf("%v: SessionIdle() = %v, %v; want %v, %v", c.env, ttl, expires, c.ttl, c.expires)
+		}
 	}
 }

@@ -85,7 +85,8 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	} else {
 		e.Broker = memory.New(0)
 		e.Presence = presence.NewMemory(presence.DefaultTTL)
-		e.Sessions = &session.DB{Store: st, IdleTTL: cfg.SessionIdleTTL}
+		ttl, _ := cfg.SessionIdle()
+		e.Sessions = &session.DB{Store: st, IdleTTL: ttl}
 	}
 	// The broker closes before the store (it may still be handing events
 	// that lead to reads), so it goes first.

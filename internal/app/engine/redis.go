@@ -33,10 +33,6 @@ func openPostgres(ctx context.Context, cfg config.Config, url string, noMigrate 
 	return st, nil
 }
 
-// defaultRedisIdleTTL signs sessions out after a day without a request
-// when sessions live in Redis and SESSION_IDLE_TTL is not set.
-const defaultRedisIdleTTL = 24 * time.Hour
-
 // openRedis makes the one Redis client every Redis seam shares and builds
 // the broker, presence, sessions and rate limits on it. The client is
 // checked once here, so a wrong REDIS_URL fails at start with one line
@@ -65,9 +61,9 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 	e.Broker = b
 	e.RedisBroker = b
 	e.Presence = redispresence.New(client, redispresence.Options{Prefix: cfg.RedisPrefix})
-	ttl := cfg.SessionIdleTTL
-	if ttl == 0 {
-		ttl = defaultRedisIdleTTL
+	ttl, expires := cfg.SessionIdle()
+	if !expires {
+		ttl = -1 // never: the Redis store's "no idle expiry"
 	}
 	sessions := redissession.New(client, e.Store, redissession.Options{Prefix: cfg.RedisPrefix, IdleTTL: ttl, Logger: e.log})
 	e.Sessions = sessions
@@ -89,5 +85,5 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.WarnContext(ctx, "redis: "+fmt.Sprintf(format, v...), "component", "redis")
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }

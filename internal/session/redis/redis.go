@@ -51,7 +51,9 @@ type Options struct {
 	// tests can share one Redis.
 	Prefix string
 	// IdleTTL signs a session out after that long without a Lookup
-	// (default 24h).
+	// (default 24h). Negative: never, as on one instance by default; keys
+	// then slide with DefaultIdleTTL as a cache's lifetime and a miss is
+	// served from the database.
 	IdleTTL time.Duration
 	// Now is the clock for activity times (default time.Now). Redis's own
 	// TTLs run on Redis's clock.
@@ -81,7 +83,7 @@ func (o *Options) setDefaults() {
 	if o.Prefix == "" {
 		o.Prefix = DefaultPrefix
 	}
-	if o.IdleTTL <= 0 {
+	if o.IdleTTL == 0 {
 		o.IdleTTL = DefaultIdleTTL
 	}
 	if o.Now == nil {
@@ -132,7 +134,7 @@ func New(rdb goredis.UniversalClient, st store.Store, opts Options) *Store {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Store{
 		rdb:     rdb,
-		db:      &session.DB{Store: st, Now: opts.Now, IdleTTL: opts.IdleTTL},
+		db:      &session.DB{Store: st, Now: opts.Now, IdleTTL: max(opts.IdleTTL, 0)},
 		opts:    opts,
 		pending: make(map[string]time.Time),
 		ctx:     ctx,
@@ -156,7 +158,17 @@ func (s *Store) Close() error {
 // Key returns the Redis key of a token hash.
 func (s *Store) Key(tokenHash string) string { return s.opts.Prefix + "session:" + tokenHash }
 
-// IdleTTL returns the idle timeout in force.
+// cacheTTL is the keys' sliding lifetime: the idle timeout, or with none
+// (IdleTTL < 0) DefaultIdleTTL, so an unused key still leaves Redis while
+// its session lives on in the database.
+func (s *Store) cacheTTL() time.Duration {
+	if s.opts.IdleTTL < 0 {
+		return DefaultIdleTTL
+	}
+	return s.opts.IdleTTL
+}
+
+// IdleTTL returns the idle timeout in force (negative: none).
 func (s *Store) IdleTTL() time.Duration { return s.opts.IdleTTL }
 
 func (s *Store) Create(ctx context.Context, userID int64, ip, userAgent string) (string, chat.Session, error) {
@@ -164,7 +176,7 @@ func (s *Store) Create(ctx context.Context, userID int64, ip, userAgent string) 
 	if err != nil || s.down() {
 		return token, ss, err
 	}
-	if err := s.rdb.Set(ctx, s.Key(ss.TokenHash), encode(ss), s.opts.IdleTTL).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.Key(ss.TokenHash), encode(ss), s.cacheTTL()).Err(); err != nil {
 		s.warn(ctx, "session not cached in Redis; the next lookup will", err)
 	}
 	return token, ss, nil
@@ -181,7 +193,7 @@ func (s *Store) Lookup(ctx context.Context, token, ip, userAgent string) (chat.S
 	if s.down() {
 		return s.db.Lookup(ctx, token, ip, userAgent)
 	}
-	raw, err := s.rdb.GetEx(ctx, s.Key(h), s.opts.IdleTTL).Bytes()
+	raw, err := s.rdb.GetEx(ctx, s.Key(h), s.cacheTTL()).Bytes()
 	switch {
 	case err == nil:
 		if ss, ok := decode(raw, h); ok {
@@ -200,7 +212,7 @@ func (s *Store) Lookup(ctx context.Context, token, ip, userAgent string) (chat.S
 	if err != nil {
 		return chat.Session{}, chat.User{}, err
 	}
-	if err := s.rdb.Set(ctx, s.Key(h), encode(ss), s.opts.IdleTTL).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.Key(h), encode(ss), s.cacheTTL()).Err(); err != nil {
 		s.warn(ctx, "session not cached in Redis", err)
 		return ss, u, nil
 	}
@@ -230,7 +242,7 @@ func (s *Store) hit(ctx context.Context, ss chat.Session, ip, userAgent string) 
 		switch {
 		case wrote:
 			// XX: never bring back a key that a revocation deleted meanwhile.
-			if err := s.rdb.SetXX(ctx, s.Key(ss.TokenHash), encode(ss), s.opts.IdleTTL).Err(); err != nil {
+			if err := s.rdb.SetXX(ctx, s.Key(ss.TokenHash), encode(ss), s.cacheTTL()).Err(); err != nil {
 				s.warn(ctx, "session activity not cached in Redis", err)
 			}
 		case err != nil && !errors.Is(err, chat.ErrNotFound):
