@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"runtime"
 	"time"
@@ -91,7 +92,9 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*resul
 		n := pp.perPoster[posterOf[m]]
 		ps.left = n
 		ps.interval = time.Duration(float64(time.Second) * float64(pp.cablePosters) / pp.cableRate)
-		ps.next = at.Add(time.Duration(cfg.rng.Int64N(int64(ps.interval) + 1)))
+		// Spread the posters' phases over the interval (golden-ratio
+		// steps: even, and safe from the concurrent ready callbacks).
+		ps.next = at.Add(time.Duration(float64(ps.interval) * math.Mod(float64(m.idx)*0.6180339887, 1)))
 		return ps
 	}
 	staggered := cfg.staggerBatch > 0 && pp.cablePosters > 0
