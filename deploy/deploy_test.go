@@ -389,3 +389,32 @@ func cookieFor(t *testing.T, base, name string) string {
 	t.Fatalf("no session cookie of 100 went to backend %s", name)
 	return ""
 }
+
+// /metrics answers the monitoring host (loopback here) and nobody else:
+// a request from another address, 127.0.0.2, is refused by the proxy.
+func TestMetricsOnlyForMonitoring(t *testing.T) {
+	forEachProxy(t, func(t *testing.T, start func(testing.TB, []string) string) {
+		a := newBackend(t, "a")
+		base := start(t, []string{a.addr()})
+		get := func(from string) int {
+			c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+				DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext,
+			}}
+			resp, err := c.Get(base + "/metrics")
+			if err != nil {
+				t.Fatalf("GET /metrics from %s: %v", from, err)
+			}
+			resp.Body.Close()
+			return resp.StatusCode
+		}
+		if s := get("127.0.0.1"); s != http.StatusOK {
+			t.Errorf("/metrics from the monitoring host: %d, want 200", s)
+		}
+		if s := get("127.0.0.2"); s != http.StatusForbidden {
+			t.Errorf("/metrics from elsewhere: %d, want 403", s)
+		}
+		if r := send(t, base, "GET", "/api/v1/rooms", "c", nil); r.status != http.StatusOK {
+			t.Errorf("other paths from loopback: %d", r.status)
+		}
+	})
+}
