@@ -197,7 +197,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 	wg.Go(func() { errc <- g.Run(bg) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("campfire listening", "addr", ln.Addr().String(), "version", version(), "database", redactDB(cfg))
+	mode := "single instance (in-process fan-out)"
+	if cfg.RedisURL != "" {
+		mode = "multi-instance (Redis, prefix " + cfg.RedisPrefix + ")"
+	}
+	log.Info("campfire listening", "addr", ln.Addr().String(), "version", version(), "database", redactDB(cfg), "mode", mode)
 
 	var runErr error
 	for runErr == nil && ctx.Err() == nil {
