@@ -6,7 +6,9 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 )
 
@@ -69,6 +71,17 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*resul
 	before := scrapeAll(ctx, hc, cfg.metrics)
 	for _, s := range before {
 		res.Instances = append(res.Instances, s.Instance)
+	}
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	l.timeline = newTimeline(time.Now(), est)
 	l.setPhase("connect")

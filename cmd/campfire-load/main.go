@@ -165,6 +165,7 @@ type config struct {
 	maxReconnect     time.Duration
 	maxErrors        int64
 	idle, storm      bool
+	cpuProfile       string
 }
 
 // listFlag collects a repeated or comma-separated flag.
@@ -215,6 +216,7 @@ func parse(args []string, stderr io.Writer) (*config, bool, error) {
 	fs.StringVar(&c.reportFile, "report", "", "write a self-contained HTML report to this file")
 	ips := fs.String("source-ips", "", "local addresses to spread sockets and joins over, e.g. 127.0.0.2-127.0.0.50 (default: on loopback, joins come from 127.x.y.z)")
 	fs.Uint64Var(&c.seed, "seed", 0, "random seed (0: from the clock)")
+	fs.StringVar(&c.cpuProfile, "cpu-profile", "", "write a CPU profile of the tool itself, from connecting to the last delivery, here")
 	fs.StringVar(&c.cpus, "cpus", "", "pin the tool to these CPUs (taskset -c syntax); pin the server to others")
 	p99 := fs.Duration("max-p99", -1, "fail when p99 post→delivery latency is above this (0: never; -1: the scenario's)")
 	fs.Float64Var(&c.maxRSSPerSocket, "max-rss-per-socket", -1, "idle: fail above this many KB of server RSS per socket (0: never; -1: the scenario's)")

@@ -55,7 +55,7 @@ func summaryRows(r *result) [][2]string {
 		add("per socket", "%.1f KB server RSS, %.1f KB heap", r.ServerRSSPerSocketKB, r.ServerHeapPerSocketKB)
 	}
 	if r.Delivered > 0 {
-		add("server CPU", "%.2f s (%.2f cores), %.2f µs per delivery", r.ServerCPUS, r.ServerCores, r.ServerCPUPerDeliveryUs)
+		add("server CPU", "%.2f s (%.2f cores), %.2f µs per delivery, %.0f GCs, %.2f frames per write", r.ServerCPUS, r.ServerCores, r.ServerCPUPerDeliveryUs, r.ServerGCs, r.FramesPerWrite)
 		add("tool CPU", "%.2f s (%.2f cores), %.2f µs per delivery, on CPUs %s", r.ToolCPUS, r.ToolCores, r.ToolCPUPerDeliveryUs, r.ToolCPUs)
 		add("machine", "%.0f%% busy during the measurement (all processes)", r.MachineBusyPct)
 	}

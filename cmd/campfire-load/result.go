@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"runtime"
+	"strconv"
 	"time"
 )
 
@@ -64,6 +65,8 @@ type result struct {
 	ServerCPUS             float64       `json:"server_cpu_s"`
 	ServerCPUPerDeliveryUs float64       `json:"server_cpu_us_per_delivery"`
 	ServerCores            float64       `json:"server_cores"`
+	ServerGCs              float64       `json:"server_gcs"`
+	FramesPerWrite         float64       `json:"frames_per_write"`
 	ToolCPUS               float64       `json:"tool_cpu_s"`
 	ToolCPUPerDeliveryUs   float64       `json:"tool_cpu_us_per_delivery"`
 	ToolCores              float64       `json:"tool_cores"`
@@ -125,6 +128,17 @@ func (r *result) setServer(before, after []serverStats, w *cpuWindow) {
 	}
 	secs := max(r.measureTo.Sub(r.measureFrom).Seconds(), 1e-9)
 	r.ServerCPUS = w.server
+	var frames, flushes float64
+	for i := range min(len(before), len(after)) {
+		frames += after[i].Frames - before[i].Frames
+		flushes += after[i].Flushes - before[i].Flushes
+		r.ServerGCs += after[i].GCs - before[i].GCs
+	}
+	if flushes > 0 {
+		// The hub coalesces frames into one write per socket while a
+		// socket is busy: this says how much.
+		r.FramesPerWrite = frames / flushes
+	}
 	r.ServerCores = w.server / secs
 	r.ToolCPUS = w.self.Seconds()
 	r.ToolCores = w.self.Seconds() / secs
@@ -233,5 +247,5 @@ func (t threshold) String() string {
 	if !t.OK {
 		verdict = "FAIL"
 	}
-	return fmt.Sprintf("%s %g (limit %g) %s", t.Name, t.Value, t.Limit, verdict)
+	return fmt.Sprintf("%s %s (limit %s) %s", t.Name, strconv.FormatFloat(t.Value, 'f', -1, 64), strconv.FormatFloat(t.Limit, 'f', -1, 64), verdict)
 }

@@ -23,6 +23,8 @@ type serverStats struct {
 	HeapBytes  float64 `json:"heap_inuse_bytes"`
 	Goroutines float64 `json:"goroutines"`
 	GCs        float64 `json:"gcs"`
+	Frames     float64 `json:"ws_frames_sent"`
+	Flushes    float64 `json:"ws_flushes"`
 	OK         bool    `json:"ok"`
 }
 
@@ -71,6 +73,10 @@ func scrape(ctx context.Context, hc *http.Client, base string) serverStats {
 			s.Goroutines = f
 		case "go_gc_duration_seconds_count":
 			s.GCs = f
+		case "campfire_ws_frames_sent_total":
+			s.Frames = f
+		case "campfire_ws_flushes_total":
+			s.Flushes = f
 		}
 	}
 	return s
