@@ -46,7 +46,7 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*resul
 	if err != nil {
 		return nil, err
 	}
-	l := &load{cfg: cfg, w: w, hc: hc, dialer: newDialer(), logf: logf,
+	l := &load{cfg: cfg, w: w, hc: hc, dialer: newDialer(cfg.readBuffer), logf: logf,
 		latency: newRecorder(64), postLat: newRecorder(16), connectLat: newRecorder(16)}
 	if isTerminal(stderr) {
 		l.progress = stderr

@@ -166,6 +166,7 @@ type config struct {
 	maxErrors        int64
 	idle, storm      bool
 	cpuProfile       string
+	readBuffer       int
 }
 
 // listFlag collects a repeated or comma-separated flag.
@@ -202,6 +203,7 @@ func parse(args []string, stderr io.Writer) (*config, bool, error) {
 	fs.IntVar(&c.messages, "messages", 0, "messages to post in all (0: rate × duration, or the scenario's)")
 	fs.IntVar(&c.posters, "bots", -1, "bots that post (bot and mixed; -1: enough for -rate)")
 	fs.IntVar(&c.inflight, "inflight", 256, "posts in flight at most (the posting workers)")
+	fs.IntVar(&c.readBuffer, "read-buffer", 0, "each socket's read buffer in bytes (0: 8192, or 1024 for idle; larger buffers take coalesced frames in one read)")
 	fs.IntVar(&c.connectParallel, "connect-parallel", 64, "sockets connecting at a time")
 	stagger := fs.String("stagger", "", "connect N sockets every D, as N/D (seed: 10/100ms; 0: as fast as -connect-parallel allows)")
 	fs.Float64Var(&c.speedup, "speedup", 60, "small, medium, large: compress the hour by this factor")
@@ -337,6 +339,12 @@ func applyDefaults(c *config, sc scenario) {
 	}
 	c.perConn = sc.perConn
 	c.idle, c.storm = sc.idle, sc.storm
+	if c.readBuffer <= 0 {
+		c.readBuffer = 8192
+		if c.idle {
+			c.readBuffer = 1024 // idle sockets: what a real client holds
+		}
+	}
 	if c.duration == 0 {
 		c.duration = sc.duration
 	}

@@ -64,10 +64,14 @@ func (m *member) drop() {
 	}
 }
 
-func newDialer() *websocket.Dialer {
+// newDialer is the dialer the members' dialers copy. readBuffer is each
+// socket's read buffer: when the server coalesces several frames into one
+// write, a buffer that holds them all takes them in one read system call
+// instead of one per frame.
+func newDialer(readBuffer int) *websocket.Dialer {
 	return &websocket.Dialer{
 		HandshakeTimeout: 30 * time.Second,
-		ReadBufferSize:   1024,
+		ReadBufferSize:   readBuffer,
 		WriteBufferSize:  1024,
 		WriteBufferPool:  &sync.Pool{},
 		Proxy:            http.ProxyFromEnvironment,
