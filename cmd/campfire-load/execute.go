@@ -56,6 +56,7 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*resul
 		m.room.members = append(m.room.members, m)
 		l.members = append(l.members, m)
 	}
+	defer l.closeAll() // on every way out; closing twice is harmless
 	est := int((cfg.duration + cfg.grace + cfg.settle + time.Minute).Seconds()) + cfg.connections/100
 	if cfg.perConn > 0 {
 		est += int(float64(cfg.perConn)/personRate) + 60

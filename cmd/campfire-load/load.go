@@ -100,10 +100,14 @@ func (l *load) startEngine(ctx context.Context) *engine {
 	return e
 }
 
-// addPoster schedules p; safe until close.
+// addPoster schedules p; safe until close. It gives up if the scheduler
+// has stopped (the run was interrupted).
 func (e *engine) addPoster(p *poster) {
 	if p.left > 0 {
-		e.add <- p
+		select {
+		case e.add <- p:
+		case <-e.done:
+		}
 	}
 }
 
