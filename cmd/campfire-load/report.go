@@ -143,8 +143,12 @@ func histSVG(r *result) template.HTML {
 		name string
 		v    float64
 	}{{"p50", r.P50}, {"p99", r.P99}} {
-		fmt.Fprintf(&s, `<line x1="%.1f" x2="%.1f" y1="10" y2="%g" stroke="#333" stroke-dasharray="4 3"/><text x="%.1f" y="20">%s %.2f ms</text>`,
-			x(q.v*1000), x(q.v*1000), svgH-padB, x(q.v*1000)+4, q.name, q.v)
+		lx, anchor := x(q.v*1000)+4, "start"
+		if lx > svgW-110 {
+			lx, anchor = x(q.v*1000)-4, "end" // keep the label inside the chart
+		}
+		fmt.Fprintf(&s, `<line x1="%.1f" x2="%.1f" y1="10" y2="%g" stroke="#333" stroke-dasharray="4 3"/><text x="%.1f" y="20" text-anchor="%s">%s %.2f ms</text>`,
+			x(q.v*1000), x(q.v*1000), svgH-padB, lx, anchor, q.name, q.v)
 	}
 	s.WriteString(`</svg>`)
 	return template.HTML(s.String())
@@ -173,7 +177,7 @@ func timelineSVG(r *result) template.HTML {
 	fmt.Fprintf(&s, `<svg viewBox="0 0 %g %g" width="100%%" role="img" aria-label="throughput over time">`, svgW, svgH)
 	fmt.Fprintf(&s, `<polyline fill="none" stroke="#d9822b" stroke-width="2" points="%s"/>`, line(r.DeliveriesPerSecond, peakD))
 	fmt.Fprintf(&s, `<polyline fill="none" stroke="#3b6ea5" stroke-width="1.5" points="%s"/>`, line(r.PostsPerSecond, peakP))
-	fmt.Fprintf(&s, `<text x="%g" y="14" fill="#d9822b">deliveries/s (peak %d)</text><text x="%g" y="28" fill="#3b6ea5">posts/s (peak %d, own scale)</text>`, padL, peakD, padL, peakP)
+	fmt.Fprintf(&s, `<text x="%g" y="14" style="fill:#d9822b">deliveries/s (peak %d)</text><text x="%g" y="28" style="fill:#3b6ea5">posts/s (peak %d, own scale)</text>`, padL, peakD, padL, peakP)
 	for i := 0; i < n; i += max(1, n/10) {
 		fmt.Fprintf(&s, `<text x="%.1f" y="%g" text-anchor="middle">%ds</text>`, x(i), svgH-padB+16, i)
 	}
