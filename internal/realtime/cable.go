@@ -55,6 +55,12 @@ func (h *Hub) ServeCable(w http.ResponseWriter, r *http.Request, u chat.User) {
 	}
 	go c.readLoop()
 	go c.writeLoop()
+	// The request was authenticated before the upgrade, and a revocation
+	// published in between found no socket to close. Revocations are
+	// committed before they are published, so one more look now catches
+	// them: a socket never outlives a sign-out or deactivation that raced
+	// its opening.
+	h.recheck(c)
 }
 
 // originAllowed lets in requests without an Origin (not a browser), from

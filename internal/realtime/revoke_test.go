@@ -3,13 +3,17 @@ package realtime
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/wire"
 )
 
@@ -133,5 +137,40 @@ func TestSocketsPerUserCapHoldsUnderConcurrentOpens(t *testing.T) {
 	}
 	if len(open) != DefaultConfig.MaxConnsPerUser || refused != tries-DefaultConfig.MaxConnsPerUser {
 		t.Fatalf("%d concurrent opens: %d open, %d refused; want %d open", tries, len(open), refused, DefaultConfig.MaxConnsPerUser)
+	}
+}
+
+// A sign-out that lands between a socket's authentication and its
+// registration in the hub found no socket to close; the hub looks again
+// once the socket is registered, so it is closed all the same.
+func TestSocketOpenedDuringSignOutIsClosed(t *testing.T) {
+	e := newCoreEnv(t, 1)
+	token := e.tokens[0]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := e.core.Authenticate(r.Context(), token, campfire.Client{})
+		if err != nil {
+			http.Error(w, "who?", http.StatusUnauthorized)
+			return
+		}
+		// The race, made certain: revoked after the check, before the upgrade.
+		if err := e.core.SignOut(r.Context(), token); err != nil {
+			t.Error(err)
+		}
+		e.hub.ServeCable(w, r.WithContext(session.NewContext(r.Context(), session.Hash(token))), u)
+	}))
+	defer srv.Close()
+	ws, _, err := (&websocket.Dialer{HandshakeTimeout: wait}).Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(wait))
+	for {
+		if _, _, err := ws.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, CloseUnauthorized) {
+				t.Fatalf("socket ended with %v, want close %d", err, CloseUnauthorized)
+			}
+			return
+		}
 	}
 }
