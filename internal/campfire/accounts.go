@@ -125,8 +125,26 @@ func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (s
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || !u.Active() || u.Role == chat.RoleBot {
 		return "", chat.User{}, bad
 	}
-	token, _, err := c.sessions.Create(ctx, u.ID, cl.IP, cl.UserAgent)
-	return token, u, err
+	token, s, err := c.sessions.Create(ctx, u.ID, cl.IP, cl.UserAgent)
+	if err != nil {
+		return "", chat.User{}, err
+	}
+	// A password change (or deactivation) that committed after the check
+	// above listed the user's sessions to revoke before this one existed.
+	// It has committed by now if it is ever going to miss this session, so
+	// one more read tells: the session is withdrawn if the password it was
+	// won with is no longer the password.
+	now, err := c.store.User(ctx, u.ID)
+	if err != nil || now.PasswordHash != u.PasswordHash || !now.Active() {
+		if rerr := c.sessions.Revoke(ctx, s.TokenHash); rerr != nil {
+			c.log.Warn("withdrawing a session won with a changed password", "user_id", u.ID, "err", rerr)
+		}
+		if err != nil {
+			return "", chat.User{}, err
+		}
+		return "", chat.User{}, bad
+	}
+	return token, now, nil
 }
 
 // SignOut revokes a token and closes the sockets opened with it.
