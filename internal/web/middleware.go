@@ -50,7 +50,14 @@ func (a *API) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := &requestInfo{id: a.requestID(r), client: a.clientOf(r)}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey, info))
+		// Every request's work is bounded: a database or Redis that stops
+		// answering without closing the connection would otherwise hold it
+		// for as long as the outage (75 s seen), past the server's write
+		// deadline; past this one it answers 503 unavailable.
+		// (Not a WebSocket's life: the cable's goroutines do not use it.)
+		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+		defer cancel()
+		r = r.WithContext(context.WithValue(ctx, infoKey, info))
 		rw := &responseWriter{ResponseWriter: w}
 		h := rw.Header()
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/web"
@@ -157,5 +158,28 @@ func TestObserve(t *testing.T) {
 	st := <-stats
 	if st.Route != "GET /api/v1/rooms/{id}" || st.Status != 401 || st.Code != "unauthorized" || st.Method != "GET" || st.Bytes == 0 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// A request whose work outlives the request deadline (a database that
+// stopped answering without closing the connection) gets 503 unavailable
+// at the deadline, not a hang.
+func TestRequestDeadline(t *testing.T) {
+	s := webtest.New(t, webtest.Options{
+		Deps: func(d *web.Deps) { d.RequestTimeout = 200 * time.Millisecond },
+		Register: func(mux *http.ServeMux, s *webtest.Server) {
+			mux.HandleFunc("GET /stalled", func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done() // a query on a silent connection
+				s.API.WriteError(w, r, r.Context().Err())
+			})
+		},
+	})
+	start := time.Now()
+	res := s.Do(t, "GET", "/stalled", nil, "")
+	if res.Status != http.StatusServiceUnavailable || res.ErrorCode() != "unavailable" {
+		t.Fatalf("%d %s", res.Status, res.Body)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("answered after %v", d)
 	}
 }

@@ -86,6 +86,9 @@ type Deps struct {
 	// Observe, when set, is called once per request after it finished (the
 	// seam for Prometheus metrics). It must not block.
 	Observe func(RequestStats)
+	// RequestTimeout bounds one request's work; past it the request's
+	// context ends and the answer is 503 unavailable. Default 20 s.
+	RequestTimeout time.Duration
 }
 
 // API serves the HTTP API. Build it with New; it is safe for concurrent use.
@@ -101,6 +104,7 @@ type API struct {
 	csrf       *http.CrossOriginProtection
 	limits     chat.Limits
 	observe    func(RequestStats)
+	timeout    time.Duration
 	// maxJSON caps a JSON request body: a maximal message may double when
 	// JSON-escaped (quotes, backslashes, newlines), plus room for the rest.
 	maxJSON int64
@@ -112,7 +116,10 @@ func New(d Deps) *API {
 		core: d.Core, cable: d.Cable, ready: d.Ready,
 		version: d.Version, instance: d.InstanceID, start: d.StartTime,
 		log: d.Logger, trustProxy: d.TrustProxy, limits: d.Limits, observe: d.Observe,
-		csrf: http.NewCrossOriginProtection(),
+		timeout: d.RequestTimeout, csrf: http.NewCrossOriginProtection(),
+	}
+	if a.timeout <= 0 {
+		a.timeout = 20 * time.Second
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
