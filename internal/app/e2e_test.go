@@ -231,12 +231,16 @@ func TestSecondInstanceOnSQLiteRefused(t *testing.T) {
 	dir := t.TempDir()
 	p := testbin.Start(t, dir)
 	defer p.Stop()
+	if err := os.Symlink(filepath.Join(dir, "data", "campfire.db"), filepath.Join(dir, "alias.db")); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		env  []string
 		want string
 	}{
 		{"same file", []string{"PORT=0"}, "already serving"},
+		{"same file through a symlink", []string{"PORT=0", "DATABASE_URL=sqlite://alias.db"}, "already serving"},
 		{"redis with sqlite", []string{"PORT=0", "REDIS_URL=redis://127.0.0.1:6379/0", "SECRET_KEY_BASE=" + strings.Repeat("x", 32)}, "REDIS_URL"},
 	} {
 		out, err := testbin.RunEnv(t, dir, c.env, "serve")

@@ -258,6 +258,12 @@ func (c Config) Database() (Database, error) {
 		return Database{Driver: "sqlite", Path: filepath.Clean(p), URL: u}, nil
 	case strings.HasPrefix(u, "postgres://"), strings.HasPrefix(u, "postgresql://"):
 		if _, err := url.Parse(u); err != nil {
+			// url.Error repeats the whole URL, password included: say only
+			// what is wrong with it.
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				err = ue.Err
+			}
 			return Database{}, fmt.Errorf("DATABASE_URL is not a valid postgres URL: %v", err)
 		}
 		return Database{Driver: "postgres", URL: u}, nil
@@ -296,8 +302,13 @@ func (c Config) Validate() error {
 	if c.RedisURL != "" && (c.RedisPrefix == "" || len(c.RedisPrefix) > 64) {
 		errs = append(errs, fmt.Errorf("REDIS_PREFIX=%q must be 1-64 characters", c.RedisPrefix))
 	}
-	if c.SessionIdleTTL < 0 || (c.SessionIdleTTL > 0 && c.SessionIdleTTL < time.Minute) {
-		errs = append(errs, fmt.Errorf("SESSION_IDLE_TTL=%s must be 0 (never) or at least 1m", c.SessionIdleTTL))
+	// Activity is recorded once a minute, so a shorter idle time could
+	// sign out someone in the middle of using it.
+	if c.SessionIdleTTL < 0 || (c.SessionIdleTTL > 0 && c.SessionIdleTTL < 5*time.Minute) {
+		errs = append(errs, fmt.Errorf("SESSION_IDLE_TTL=%s must be 0 (never) or at least 5m", c.SessionIdleTTL))
+	}
+	if c.DBMaxConns > 1000 || c.DBMinConns > 1000 {
+		errs = append(errs, fmt.Errorf("DATABASE_MAX_CONNS=%d and DATABASE_MIN_CONNS=%d must be at most 1000 (per instance)", c.DBMaxConns, c.DBMinConns))
 	}
 	if c.DBMaxConns < 0 || c.DBMinConns < 0 || (c.DBMaxConns > 0 && c.DBMinConns > c.DBMaxConns) {
 		errs = append(errs, fmt.Errorf("DATABASE_MIN_CONNS=%d and DATABASE_MAX_CONNS=%d: both >= 0 and min <= max", c.DBMinConns, c.DBMaxConns))

@@ -116,3 +116,15 @@ func TestSessionIdle(t *testing.T) {
 		}
 	}
 }
+
+// A DATABASE_URL that does not parse is named without its password.
+func TestDatabaseURLErrorHidesPassword(t *testing.T) {
+	_, err := Load(nil, []string{"DATABASE_URL=postgres://root:S3CRETPW@127.0.0.1:bad/x"})
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || strings.Contains(err.Error(), "S3CRETPW") {
+		t.Fatalf("error %v: want DATABASE_URL named, the password not", err)
+	}
+	_, err = Load(nil, []string{"DATABASE_URL=postgres://x@127.0.0.1/db", "DATABASE_MAX_CONNS=4294967297"})
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_MAX_CONNS") {
+		t.Fatalf("an absurd pool size: %v", err)
+	}
+}

@@ -23,7 +23,16 @@ func LockServing(cfg config.Config) (unlock func(), err error) {
 	if err != nil || db.Driver != "sqlite" {
 		return func() {}, err
 	}
-	path := db.Path + ".serving"
+	// One lock per file, however it is named: a symlink or another
+	// relative path to the same database must find the same lock.
+	real := db.Path
+	if r, err := filepath.EvalSymlinks(db.Path); err == nil {
+		real = r
+	}
+	if abs, err := filepath.Abs(real); err == nil {
+		real = abs
+	}
+	path := real + ".serving"
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", filepath.Dir(path), err)
 	}

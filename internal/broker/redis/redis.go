@@ -304,6 +304,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 			return nil, fmt.Errorf("redis: sentinel URL: %w", err)
 		}
 		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout, o.MaxRetries = true, dialRetries, dialTimeout, maxRetries
+		o.ReadTimeout, o.WriteTimeout = ioTimeout, ioTimeout
 		return goredis.NewFailoverClient(o), nil
 	case hosts > 1 || strings.Contains(u, "addr="):
 		o, err := goredis.ParseClusterURL(u)
@@ -311,6 +312,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 			return nil, fmt.Errorf("redis: cluster URL: %w", err)
 		}
 		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout, o.MaxRetries = true, dialRetries, dialTimeout, maxRetries
+		o.ReadTimeout, o.WriteTimeout = ioTimeout, ioTimeout
 		return goredis.NewClusterClient(o), nil
 	default:
 		o, err := goredis.ParseURL(u)
@@ -318,6 +320,7 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 			return nil, fmt.Errorf("redis: URL: %w", err)
 		}
 		o.ContextTimeoutEnabled, o.DialerRetries, o.DialTimeout, o.MaxRetries = true, dialRetries, dialTimeout, maxRetries
+		o.ReadTimeout, o.WriteTimeout = ioTimeout, ioTimeout
 		return goredis.NewClient(o), nil
 	}
 }
@@ -328,10 +331,16 @@ func NewClient(rawURL string) (goredis.UniversalClient, error) {
 // Redis is given up on after one dial and one retry: go-redis's defaults
 // (5 dials × 4 tries) made every command take 1.7 s to fail while Redis was
 // down, and posting fell from 110 to 9 a second (internal/scaleout).
+//
+// A Redis that stops answering without closing its connections (paused,
+// overloaded) is given up on after a second per read or write, so a
+// request that touches Redis twice waits seconds, not go-redis's default
+// 3 s per try (an attack test saw 12 s per request during a 12 s stall).
 const (
 	dialRetries = 1
 	maxRetries  = 1
 	dialTimeout = 2 * time.Second
+	ioTimeout   = time.Second
 )
 
 // splitHosts rewrites redis://h1,h2,h3/… as redis://h1/…?addr=h2&addr=h3,

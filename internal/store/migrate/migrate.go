@@ -238,6 +238,13 @@ type migration struct {
 // database at this binary's schema version, and starts the read
 // transaction every read of the run goes through.
 func (m *migration) openSource(ctx context.Context, path string) error {
+	// A FIFO or device would block the open forever (deaf to Ctrl-C):
+	// only a regular file, or a link to one, is a database.
+	if fi, err := os.Stat(path); err != nil {
+		return fmt.Errorf("source %s: %w", path, err)
+	} else if !fi.Mode().IsRegular() {
+		return fmt.Errorf("source %s is not a regular file", path)
+	}
 	u := (&url.URL{Scheme: "file", Path: path}).String()
 	db, err := sql.Open("sqlite", u+"?mode=ro&_pragma=busy_timeout(5000)&_pragma=query_only(1)")
 	if err != nil {

@@ -1,8 +1,12 @@
 package migrate
 
 import (
+	"context"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestNormalize(t *testing.T) {
@@ -85,5 +89,24 @@ func TestTablesCoverKeys(t *testing.T) {
 				t.Errorf("%s: key %s is not an integer column", tb.name, k)
 			}
 		}
+	}
+}
+
+// A FIFO named as the source would block the open forever, deaf to
+// Ctrl-C: it is refused before anything opens it.
+func TestSourceMustBeARegularFile(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "f.db")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- (&migration{}).openSource(context.Background(), fifo) }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Fatalf("openSource(FIFO) = %v, want a refusal", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("openSource blocked on a FIFO")
 	}
 }
