@@ -2,7 +2,7 @@
 // show, and finds the room members it mentions.
 //
 // The HTML goes through two independent layers: goldmark never passes raw HTML
-// or dangerous link schemes through, and a bluemonday allow-list policy then
+// (it is shown escaped, as typed) or dangerous link schemes through, and a bluemonday allow-list policy then
 // removes anything a parser bug might still let by. Either layer alone is
 // meant to be enough; together a mistake in one is not an XSS hole.
 package render
@@ -62,9 +62,9 @@ func New() *Renderer {
 			// TaskList extension's 500, so our checkbox renderer replaces it.
 			renderer.WithNodeRenderers(util.Prioritized(nodeRenderer{}, 100)),
 		),
-		// No html.WithUnsafe: raw HTML in a body becomes a comment that the
-		// sanitizer then drops, and javascript:/vbscript:/file:/data: link
-		// targets are emptied.
+		// No html.WithUnsafe: raw HTML in a body is shown as the text that
+		// was typed (nodeRenderer), and javascript:/vbscript:/file:/data:
+		// link targets are emptied.
 	)
 	return &Renderer{md: md, policy: newPolicy()}
 }
@@ -118,6 +118,59 @@ func (nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(kindMention, renderMention)
 	reg.Register(extast.KindTaskCheckBox, renderTaskCheckBox)
 	reg.Register(ast.KindImage, renderImageAsLink)
+	reg.Register(ast.KindRawHTML, renderRawHTMLAsText)
+	reg.Register(ast.KindHTMLBlock, renderHTMLBlockAsText)
+}
+
+// renderRawHTMLAsText shows inline HTML ("wrap it in a <div> tag") as the
+// text that was typed: people paste code and talk about markup, and goldmark's
+// safe mode would drop it. Escaped, it can never become markup.
+func renderRawHTMLAsText(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkSkipChildren, nil
+	}
+	segs := node.(*ast.RawHTML).Segments
+	for i := range segs.Len() {
+		seg := segs.At(i)
+		writeEscapedLines(w, seg.Value(source))
+	}
+	return ast.WalkSkipChildren, nil
+}
+
+// renderHTMLBlockAsText shows a block of HTML as a paragraph of its source
+// text, line breaks kept, for the same reason as renderRawHTMLAsText.
+func renderHTMLBlockAsText(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
+	if !entering {
+		return ast.WalkContinue, nil
+	}
+	n := node.(*ast.HTMLBlock)
+	var src []byte
+	for i := range n.Lines().Len() {
+		line := n.Lines().At(i)
+		src = append(src, line.Value(source)...)
+	}
+	if n.HasClosure() {
+		src = append(src, n.ClosureLine.Value(source)...)
+	}
+	src = bytes.TrimRight(src, "\r\n")
+	if len(src) == 0 {
+		return ast.WalkContinue, nil
+	}
+	_, _ = w.WriteString("<p>")
+	writeEscapedLines(w, src)
+	_, _ = w.WriteString("</p>\n")
+	return ast.WalkContinue, nil
+}
+
+// writeEscapedLines writes b as escaped text, each newline a hard break as
+// everywhere else in a message.
+func writeEscapedLines(w util.BufWriter, b []byte) {
+	for i, line := range bytes.Split(b, []byte("\n")) {
+		if i > 0 {
+			_, _ = w.WriteString("<br>\n")
+		}
+		_, _ = w.Write(util.EscapeHTML(bytes.TrimSuffix(line, []byte("\r"))))
+	}
 }
 
 // renderImageAsLink draws ![alt](url) as a link to the image instead of an

@@ -60,8 +60,15 @@ func TestRenderMarkdown(t *testing.T) {
 		{"image becomes a link", "![cat](https://example.com/cat.png)", `<p><a href="https://example.com/cat.png" rel="nofollow noopener" target="_blank">cat</a></p>`},
 		{"image without alt", "![](https://example.com/cat.png)", `<p><a href="https://example.com/cat.png" rel="nofollow noopener" target="_blank">https://example.com/cat.png</a></p>`},
 		{"javascript image", "![x](javascript:alert(1))", `<p>x</p>`},
-		{"raw inline HTML dropped", "a <b>x</b> c", "<p>a x c</p>"},
-		{"raw HTML block dropped", "<div>\nhi\n</div>", ""},
+		// Raw HTML is shown as typed, escaped (issue 11, item 2); it used
+		// to be dropped.
+		{"raw inline HTML shown", "a <b>x</b> c", "<p>a &lt;b&gt;x&lt;/b&gt; c</p>"},
+		{"raw HTML block shown", "<div>\nhi\n</div>", "<p>&lt;div&gt;<br>\nhi<br>\n&lt;/div&gt;</p>"},
+		{"tag in a sentence", `Wrap it in a <div class="card"> tag`, "<p>Wrap it in a &lt;div class=&#34;card&#34;&gt; tag</p>"},
+		{"script typed", "<script>alert(2)</script>", "<p>&lt;script&gt;alert(2)&lt;/script&gt;</p>"},
+		{"body starts with an HTML block", "<div class=\"x\">\n**hi**\n\nafter", "<p>&lt;div class=&#34;x&#34;&gt;<br>\n**hi**</p>\n<p>after</p>"},
+		{"comment shown", "<!-- note -->", "<p>&lt;!-- note --&gt;</p>"},
+		{"inline event handler shown", "see <img src=x onerror=alert(1)> here", "<p>see &lt;img src=x onerror=alert(1)&gt; here</p>"},
 		{"backslash escape", `\*not em\*`, "<p>*not em*</p>"},
 		{"blank", "", ""},
 	}
