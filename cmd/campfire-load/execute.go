@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -213,6 +214,15 @@ func execute(ctx context.Context, cfg *config, stdout, stderr io.Writer) (*resul
 	return res, ctx.Err()
 }
 
+// runRestart runs the -restart-cmd under sh. Its output goes straight to
+// the tool's stderr file (not through a pipe), so a server it starts in
+// the background does not hold the command open.
+func runRestart(ctx context.Context, command string) error {
+	cmd := exec.CommandContext(ctx, "sh", "-c", command)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
 func pinHint(cfg *config) string {
 	if cfg.cpus != "" {
 		return fmt.Sprintf(" — pinned with -cpus %s; pin the server to the other CPUs (taskset -c)", cfg.cpus)
@@ -230,11 +240,16 @@ type stormResult struct {
 	CaughtUpS      float64 `json:"caught_up_s"`
 	NotReconnected int     `json:"not_reconnected"`
 	NotCaughtUp    int     `json:"not_caught_up"`
+	// Restart: the server was restarted by -restart-cmd instead of the
+	// connections being cut; RestartS is how long the command took.
+	Restart  bool    `json:"restart,omitempty"`
+	RestartS float64 `json:"restart_s,omitempty"`
 }
 
-// storm cuts every member's connection at at, then waits (until limit)
-// for each Cable to reconnect, resubscribe from its last seq and have
-// everything acknowledged before the cut.
+// storm cuts every member's connection at at (or restarts the server with
+// -restart-cmd), then waits (until limit) for each Cable to reconnect,
+// resubscribe from its last seq and have everything acknowledged before
+// the cut.
 func (l *load) storm(ctx context.Context, at, limit time.Time) stormResult {
 	var r stormResult
 	select {
@@ -250,9 +265,20 @@ func (l *load) storm(ctx context.Context, at, limit time.Time) stormResult {
 	dropAt := time.Now()
 	for _, m := range l.members {
 		if m.cable != nil {
-			m.drop()
+			if l.cfg.restartCmd == "" {
+				m.drop()
+			}
 			r.Dropped++
 		}
+	}
+	if l.cfg.restartCmd != "" {
+		r.Restart = true
+		if err := runRestart(ctx, l.cfg.restartCmd); err != nil {
+			l.errs.add("restart command failed")
+			l.logf("storm: -restart-cmd: %v", err)
+		}
+		r.RestartS = time.Since(dropAt).Seconds()
+		l.logf("storm: -restart-cmd returned after %.2f s", r.RestartS)
 	}
 	for {
 		r.NotReconnected, r.NotCaughtUp = 0, 0

@@ -3,6 +3,7 @@ package main
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -45,6 +46,7 @@ type load struct {
 	posted      atomic.Int64 // posts acknowledged
 	postFailed  atomic.Int64
 	late        atomic.Int64 // posts sent more than a poster's interval late
+	postRetried atomic.Int64 // posts retried across a restart
 	phase       atomic.Pointer[string]
 }
 
@@ -178,6 +180,17 @@ func (e *engine) post(ctx context.Context, p *poster) {
 	e.started.CompareAndSwap(0, start.UnixNano())
 	body := "lt " + strconv.FormatInt(start.UnixNano(), 10) + " " + p.kind
 	seq, err := p.do(ctx, body)
+	// Across a restart (-restart-cmd) a post finds the server gone or
+	// shutting down: retry it until the grace is spent. A refusal that is
+	// the post's own (4xx) is not retried.
+	for err != nil && l.cfg.restartCmd != "" && ctx.Err() == nil && retryable(err) && time.Since(start) < l.cfg.grace {
+		l.postRetried.Add(1)
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+		seq, err = p.do(ctx, body)
+	}
 	now := time.Now()
 	e.lastAck.Store(now.UnixNano())
 	if err != nil {
@@ -191,6 +204,16 @@ func (e *engine) post(ctx context.Context, p *poster) {
 	l.posted.Add(1)
 	l.timeline.add(now, 0, 1)
 	p.room.acked.note(seq)
+}
+
+// retryable reports whether a failed post may succeed later: the server
+// was unreachable, shutting down or failing, not refusing the post itself.
+func retryable(err error) bool {
+	var ce *client.Error
+	if errors.As(err, &ce) {
+		return ce.Status == 0 || ce.Status >= 500
+	}
+	return true
 }
 
 // cablePoster posts over m's own socket.

@@ -8,6 +8,7 @@
 //	go run ./cmd/campfire-load -target http://127.0.0.1:3000 -scenario seed
 //	go run ./cmd/campfire-load -target http://127.0.0.1:3000 -scenario fanout -connections 1000 -rate 200 -json out.json
 //	campfire-load -cpus 1 -target http://127.0.0.1:3000 -scenario storm   # pinned; run the server under taskset -c 0
+//	campfire-load -target http://127.0.0.1:3000 -scenario storm -restart-cmd 'kill -TERM $(cat pid); …; campfire serve & echo $! > pid'
 //
 // Scenarios (-scenario; -list prints them with their defaults) set
 // defaults that any flag overrides. It exits 1 when a threshold fails
@@ -167,6 +168,7 @@ type config struct {
 	idle, storm      bool
 	cpuProfile       string
 	readBuffer       int
+	restartCmd       string
 }
 
 // listFlag collects a repeated or comma-separated flag.
@@ -210,6 +212,7 @@ func parse(args []string, stderr io.Writer) (*config, bool, error) {
 	fs.DurationVar(&c.settle, "settle", 10*time.Second, "idle: wait this long after connecting before reading the server's memory")
 	fs.DurationVar(&c.grace, "grace", 30*time.Second, "after posting, wait at most this long for every delivery")
 	fs.DurationVar(&c.dropAfter, "drop-after", 5*time.Second, "storm: cut every connection this long after posting starts")
+	fs.StringVar(&c.restartCmd, "restart-cmd", "", "storm: instead of cutting the connections, run this shell command (sh -c) at -drop-after; it must stop the server and start it again in the background, e.g. 'kill -TERM $(cat pid); while kill -0 $(cat pid); do sleep 0.05; done; campfire serve & echo $! > pid'. Posts refused meanwhile are retried")
 	fs.DurationVar(&c.minBackoff, "min-backoff", 0, "the client's first reconnection delay (0: the client's default, 250 ms)")
 	fs.StringVar(&c.adminEmail, "admin-email", "", "an admin of an existing server (default: run first-run setup, or sign in as the tool's own admin)")
 	fs.StringVar(&c.adminPassword, "admin-password", "", "that admin's password")
@@ -239,6 +242,9 @@ func parse(args []string, stderr io.Writer) (*config, bool, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, false, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.restartCmd != "" && *name != "storm" {
+		return nil, false, errors.New("-restart-cmd is for -scenario storm")
 	}
 	sc, ok := findScenario(*name)
 	if !ok {

@@ -41,7 +41,7 @@ func summaryRows(r *result) [][2]string {
 	add("sockets", "%d in %d rooms of %d (%d people, %d bots)", r.Connections, r.Rooms, r.RoomSize, r.People, r.Bots)
 	add("connect", "%.2f s, %.0f/s, p50 %.1f ms, p99 %.1f ms, %d failed", r.ConnectS, r.ConnectRate, r.ConnectP50, r.ConnectP99, r.ConnectFailed)
 	if r.PostVia != "none" {
-		add("posts", "%d acknowledged (%.0f/s), %d failed, %d sent late (the schedule slipped), ack p50 %.1f ms p99 %.1f ms", r.Posts, r.PostsPerS, r.PostsFailed, r.PostsLate, r.PostAckP50, r.PostAckP99)
+		add("posts", "%d acknowledged (%.0f/s), %d failed, %d sent late (the schedule slipped), ack p50 %.1f ms p99 %.1f ms, %d retries across a restart", r.Posts, r.PostsPerS, r.PostsFailed, r.PostsLate, r.PostAckP50, r.PostAckP99, r.PostRetries)
 		add("deliveries", "%d of %d expected, lost %d, duplicated %d, out of order %d", r.Delivered, r.Expected, r.Lost, r.Duplicated, r.OutOfOrder)
 		add("throughput", "%.0f deliveries/s over %.2f s", r.DeliveriesPerS, r.MeasuredS)
 		add("latency", "p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f ms (post → delivery)", r.P50, r.P90, r.P99, r.P999, r.Max)
@@ -60,7 +60,11 @@ func summaryRows(r *result) [][2]string {
 		add("machine", "%.0f%% busy during the measurement (all processes)", r.MachineBusyPct)
 	}
 	if r.Storm != nil {
-		add("storm", "%d sockets cut; resubscribed in %.2f s, caught up in %.2f s (%d not back)", r.Storm.Dropped, r.Storm.ReconnectS, r.Storm.CaughtUpS, r.Storm.NotReconnected)
+		how := "cut"
+		if r.Storm.Restart {
+			how = fmt.Sprintf("dropped by a server restart (the command took %.2f s)", r.Storm.RestartS)
+		}
+		add("storm", "%d sockets %s; resubscribed in %.2f s, caught up in %.2f s (%d not back)", r.Storm.Dropped, how, r.Storm.ReconnectS, r.Storm.CaughtUpS, r.Storm.NotReconnected)
 	}
 	if len(r.Errors) == 0 {
 		add("errors", "none")

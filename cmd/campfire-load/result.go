@@ -29,6 +29,7 @@ type result struct {
 	PostsFailed int64   `json:"posts_failed"`
 	PostsPerS   float64 `json:"posts_per_s"`
 	PostsLate   int64   `json:"posts_late"`
+	PostRetries int64   `json:"post_retries,omitempty"` // -restart-cmd: retries while the server was away
 	PostAckP50  float64 `json:"post_ack_p50_ms"`
 	PostAckP99  float64 `json:"post_ack_p99_ms"`
 
@@ -192,7 +193,7 @@ func (r *result) finish(l *load) {
 		}
 	}
 	ph := l.postLat.snapshot()
-	r.Posts, r.PostsFailed, r.PostsLate = l.posted.Load(), l.postFailed.Load(), l.late.Load()
+	r.Posts, r.PostsFailed, r.PostsLate, r.PostRetries = l.posted.Load(), l.postFailed.Load(), l.late.Load(), l.postRetried.Load()
 	r.PostAckP50, r.PostAckP99 = ms(ph.quantile(0.5)), ms(ph.quantile(0.99))
 	if !r.measureFrom.IsZero() && r.measureTo.After(r.measureFrom) {
 		secs := r.measureTo.Sub(r.measureFrom).Seconds()
