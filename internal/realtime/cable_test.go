@@ -160,7 +160,7 @@ func TestLongReplayDoesNotOverflow(t *testing.T) {
 }
 
 // A client that never reads does not slow anyone else: the others get every
-// message within 100 ms while its queue fills, and it is then closed with
+// message at once (within a second) while its queue fills, and it is then closed with
 // 4008.
 func TestSlowClientIsClosedAndOthersKeepUp(t *testing.T) {
 	e := newEnv(t, Config{QueueSize: 16, CloseGrace: 3 * time.Second, PresenceInterval: 5 * time.Millisecond}, smallSendBuffers)
@@ -200,7 +200,11 @@ func TestSlowClientIsClosedAndOthersKeepUp(t *testing.T) {
 			if got := f.msg().Seq; got != seq {
 				t.Fatalf("client %d got seq %d, want %d", c.user, got, seq)
 			}
-			if d := f.at.Sub(at); d > 100*time.Millisecond {
+			// A publisher blocked behind the stalled socket would hold
+			// everyone until that socket is closed (seconds: its close
+			// grace); a second tells the two apart without timing the
+			// machine, which CI shares with Chromium and PostgreSQL.
+			if d := f.at.Sub(at); d > time.Second {
 				t.Fatalf("client %d got seq %d after %v while another client stalled", c.user, seq, d)
 			}
 		}
