@@ -59,7 +59,7 @@ func CleanName(field, s string, max int) (string, error) {
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", Invalid(field+"_too_long", "%s is %d characters; the limit is %d", field, n, max)
 	}
-	if strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsFunc(s, isBidiControl) {
+	if strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsFunc(s, isBidiControl) || strings.ContainsFunc(s, isNoncharacter) {
 		return "", Invalid("invalid_"+field, "%s can't contain control characters", field)
 	}
 	if !strings.ContainsFunc(s, isVisible) {
@@ -72,6 +72,20 @@ func CleanName(field, s string, max int) (string, error) {
 // which can make a name display as something else ("exe.gnp" as "png.exe").
 func isBidiControl(r rune) bool {
 	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F'
+}
+
+// isNoncharacter reports the code points Unicode reserves never to be
+// characters (U+FDD0–U+FDEF and the last two of every plane): no font draws
+// them and software uses them as sentinels.
+func isNoncharacter(r rune) bool {
+	return (r >= '\uFDD0' && r <= '\uFDEF') || r&0xFFFE == 0xFFFE
+}
+
+// isBodyControl reports a rune a message body may not hold: a C0 or C1
+// control other than tab and line breaks, or a noncharacter. Bodies keep
+// direction marks, which right-to-left writing needs.
+func isBodyControl(r rune) bool {
+	return (unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r') || isNoncharacter(r)
 }
 
 // isVisible reports a rune that draws something: not a space, not a
@@ -107,15 +121,18 @@ func CheckPassword(p string, l Limits) error {
 	return nil
 }
 
-// CheckBody checks a message body: valid UTF-8, not blank, within the limit.
+// CheckBody checks a message body with the rules names follow, lines
+// allowed: valid UTF-8, no control characters but tab and line breaks, no
+// noncharacters, something visible (not only spaces or zero-width
+// characters), within the limit.
 func CheckBody(body string, l Limits) error {
 	if len(body) > l.MessageBytes {
 		return Errorf(KindTooLarge, "body_too_large", "message is %d bytes; the limit is %d", len(body), l.MessageBytes)
 	}
-	if !utf8.ValidString(body) || strings.IndexByte(body, 0) >= 0 {
-		return Invalid("invalid_body", "message must be valid UTF-8 text without NUL characters")
+	if !utf8.ValidString(body) || strings.ContainsFunc(body, isBodyControl) {
+		return Invalid("invalid_body", "message must be valid UTF-8 text without control characters or noncharacters")
 	}
-	if strings.TrimSpace(body) == "" {
+	if !strings.ContainsFunc(body, isVisible) {
 		return Invalid("body_blank", "message can't be blank")
 	}
 	return nil
@@ -127,7 +144,7 @@ func CleanBoost(content string, l Limits) (string, error) {
 	if content == "" {
 		return "", Invalid("boost_blank", "boost can't be blank")
 	}
-	if !utf8.ValidString(content) || strings.ContainsFunc(content, unicode.IsControl) ||
+	if !utf8.ValidString(content) || strings.ContainsFunc(content, unicode.IsControl) || strings.ContainsFunc(content, isNoncharacter) ||
 		strings.ContainsFunc(content, isBidiControl) || !strings.ContainsFunc(content, isVisible) {
 		return "", Invalid("invalid_boost", "boost must be printable text")
 	}

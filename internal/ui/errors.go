@@ -38,6 +38,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 		if status >= 500 {
 			u.log.Warn("page unavailable", "route", r.Pattern, "err", err)
 		}
+		web.SetRetryAfter(w, err)
 		u.renderError(w, r, v, status, heading, e.Message)
 		return
 	}

@@ -1,6 +1,10 @@
 package ui
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/campfire-go/campfire/internal/web"
+)
 
 // sessionCreate signs a person in and sends them where they were going.
 func (u *UI) sessionCreate(w http.ResponseWriter, r *http.Request, v *visit) error {
@@ -15,6 +19,7 @@ func (u *UI) sessionCreate(w http.ResponseWriter, r *http.Request, v *visit) err
 			return perr
 		}
 		p.Error, p.Email = msg, email
+		web.SetRetryAfter(w, err)
 		u.render(w, formStatus(err), "session_new", p)
 		return nil
 	}

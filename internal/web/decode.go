@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/chat"
 )
@@ -22,6 +24,8 @@ var (
 	errNotJSON   = chat.Errorf(chat.KindUnsupported, "unsupported_media_type", "send the body as Content-Type: application/json")
 	errEmptyBody = chat.Errorf(chat.KindBadRequest, "invalid_json", "the request body is empty; send a JSON object")
 	errTrailing  = chat.Errorf(chat.KindBadRequest, "invalid_json", "the request body has data after its JSON object")
+	// 422 like a raw body's invalid_body: the JSON is well formed, its text is not.
+	errInvalidUTF8 = chat.Invalid("invalid_utf8", "the request body is not valid UTF-8")
 )
 
 // decode reads r's JSON body into dst, a pointer to a request struct.
@@ -35,15 +39,20 @@ func (a *API) decode(w http.ResponseWriter, r *http.Request, dst any) error {
 		return errNotJSON
 	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, a.maxJSON))
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxJSON))
+	if err != nil {
+		return decodeError(err, a.maxJSON)
+	}
+	// encoding/json would store each invalid byte as U+FFFD; every door
+	// refuses invalid UTF-8 instead, as the bot API's raw bodies do.
+	if !utf8.Valid(b) {
+		return errInvalidUTF8
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, a.maxJSON)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return decodeError(err, a.maxJSON)
-		}
 		return errTrailing
 	}
 	return nil
@@ -116,11 +125,21 @@ func readText(w http.ResponseWriter, r *http.Request, max int) (string, error) {
 // pathID parses the positive id in path segment name. Anything else names
 // nothing that exists: 404 for what.
 func pathID(r *http.Request, name, what string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(r.PathValue(name))
+	if !ok || id <= 0 {
 		return 0, chat.NotFound(what)
 	}
 	return id, nil
+}
+
+// parseID parses an id written the one way the API writes it: canonical
+// decimal, so "01", "+1" and " 1" name nothing rather than 1.
+func parseID(s string) (int64, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != s {
+		return 0, false
+	}
+	return n, true
 }
 
 // queryID parses an optional positive integer query parameter (0 when
@@ -130,8 +149,8 @@ func queryID(r *http.Request, name string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	id, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := parseID(v)
+	if !ok || id <= 0 {
 		return 0, badParam(name, "a positive integer")
 	}
 	return id, nil
@@ -143,8 +162,8 @@ func queryCursor(r *http.Request, name string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
+	n, ok := parseID(v)
+	if !ok || n < 0 {
 		return 0, badParam(name, "a non-negative integer")
 	}
 	return n, nil

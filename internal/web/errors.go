@@ -171,14 +171,20 @@ func (a *API) WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch status {
 	case http.StatusTooManyRequests:
-		var ra retryAfterer
-		if errors.As(err, &ra) && ra.RetryAfter() > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.RetryAfter().Seconds()))))
-		}
+		SetRetryAfter(w, err)
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="campfire"`)
 	}
 	WriteJSON(w, status, errorBody{detail})
+}
+
+// SetRetryAfter sets Retry-After when err knows when to try again; every
+// 429, JSON or page, carries it.
+func SetRetryAfter(w http.ResponseWriter, err error) {
+	var ra retryAfterer
+	if errors.As(err, &ra) && ra.RetryAfter() > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ra.RetryAfter().Seconds()))))
+	}
 }
 
 // WriteJSON writes v as the JSON body with status. HTML is not escaped:
