@@ -49,9 +49,15 @@ type conn struct {
 	spare   [][]byte
 	closing bool
 
-	wake       chan struct{} // a frame was queued or a ping is due (capacity 1)
-	woken      atomic.Bool   // a wake-up was sent that the writer has not acted on
-	pingDue    atomic.Bool
+	wake    chan struct{} // a frame was queued or a ping is due (capacity 1)
+	woken   atomic.Bool   // a wake-up was sent that the writer has not acted on
+	pingDue atomic.Bool
+	// writer is the writer goroutine's state (writerIdle, writerRunning,
+	// writerFinished). The writer runs only while there is something to
+	// write and a little after, so an idle socket holds no writer
+	// goroutine or stack: one goroutine a socket instead of two.
+	writer     atomic.Int32
+	lastFlush  time.Time     // the writer's last write (FlushInterval), kept across its runs
 	drained    chan struct{} // the writer flushed (capacity 1), for replays
 	done       chan struct{} // closed by stop
 	readerDone chan struct{}
@@ -121,6 +127,27 @@ func (c *conn) signal() {
 	case c.wake <- struct{}{}:
 	default:
 	}
+	c.startWriter()
+}
+
+const (
+	writerIdle int32 = iota
+	writerRunning
+	writerFinished
+)
+
+// startWriter starts the writer goroutine unless it runs or has finished.
+// The woken flag (or done) is set before it is called, and the writer
+// re-checks them after it goes idle, so a signal is never left without a
+// writer and there is never more than one.
+func (c *conn) startWriter() {
+	if c.writer.CompareAndSwap(writerIdle, writerRunning) {
+		// A socket's reader holds its count in conns until the writer is
+		// started for the last time (stop), so this Add never races Wait
+		// at zero.
+		c.hub.conns.Add(1)
+		go c.writeLoop()
+	}
 }
 
 // pushWait queues a replayed frame, waiting while the queue is over half
@@ -174,6 +201,7 @@ func (c *conn) stopWith(code int, reason string, first func()) {
 		c.qmu.Unlock()
 		c.code, c.reason = code, reason
 		close(c.done)
+		c.startWriter() // it sends the close frame and closes the socket
 		c.t.hurry(c.hub.cfg.CloseGrace)
 		if first != nil {
 			first()
@@ -187,42 +215,50 @@ func (c *conn) kill() {
 	c.t.close()
 }
 
-// writeLoop is the socket's only writer. Pings are asked for by the hub's
-// sweep (pingDue), so an idle socket holds no timer of its own.
+// writeLoop is the socket's only writer. It is started by the first
+// signal and by stop (startWriter), and goes idle, ending its goroutine,
+// after writerLinger without anything to write. Pings are asked for by the
+// hub's sweep (pingDue), so an idle socket holds no timer of its own.
 func (c *conn) writeLoop() {
 	defer c.hub.conns.Done()
 	every := c.hub.cfg.FlushInterval
-	var last time.Time  // the last flush, with FlushInterval
-	var nap *time.Timer // made when first needed: idle sockets hold none
+	var nap *time.Timer // made when first needed
+	defer func() {
+		if nap != nil {
+			nap.Stop()
+		}
+	}()
+	napFor := func(d time.Duration) <-chan time.Time {
+		if nap == nil {
+			nap = time.NewTimer(d)
+		} else {
+			nap.Reset(d)
+		}
+		return nap.C
+	}
 	for {
 		select {
 		case <-c.done:
-			c.finish()
+			c.end()
 			return
 		default:
 		}
 		select {
 		case <-c.done:
-			c.finish()
+			c.end()
 			return
 		case <-c.wake:
 			if every > 0 {
 				// Written to within the interval: let the frames that
 				// follow join this write, unless a backlog is already
 				// there to write (a replay, a slow client).
-				if d := every - time.Since(last); d > 0 && !c.backlogged() {
-					if nap == nil {
-						nap = time.NewTimer(d)
-					} else {
-						nap.Reset(d)
-					}
+				if d := every - time.Since(c.lastFlush); d > 0 && !c.backlogged() {
 					select {
-					case <-nap.C:
+					case <-napFor(d):
 					case <-c.done:
-						nap.Stop()
 					}
 				}
-				last = time.Now()
+				c.lastFlush = time.Now()
 			}
 			err := c.flush()
 			if err == nil && c.pingDue.Swap(false) {
@@ -231,8 +267,39 @@ func (c *conn) writeLoop() {
 			if err != nil {
 				c.stop(0, "")
 			}
+		case <-napFor(writerLinger):
+			// Nothing to write for a while: end the goroutine, unless a
+			// signal or stop came in meanwhile and found it running.
+			c.writer.Store(writerIdle)
+			if !c.woken.Load() && !c.isDone() {
+				return
+			}
+			if !c.writer.CompareAndSwap(writerIdle, writerRunning) {
+				return // that signal started a new writer
+			}
 		}
 	}
+}
+
+// writerLinger is how long a writer with nothing to write waits for more
+// before it ends: long enough that a socket in a busy room keeps its
+// goroutine, short enough that idle ones hold none.
+const writerLinger = time.Second
+
+func (c *conn) isDone() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// end marks the writer finished, never to be started again, and closes
+// the socket.
+func (c *conn) end() {
+	c.writer.Store(writerFinished)
+	c.finish()
 }
 
 // backlogged reports whether a quarter of the queue is in use.

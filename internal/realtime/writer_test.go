@@ -144,7 +144,7 @@ func startWriter(t *testing.T, h *Hub) (*conn, chan int) {
 	}
 	h.conns.Done() // no reader
 	close(c.readerDone)
-	go c.writeLoop()
+	c.startWriter()
 	t.Cleanup(func() {
 		c.stop(0, "")
 		h.conns.Wait()
