@@ -23,6 +23,9 @@ import (
 type Client struct {
 	IP        string
 	UserAgent string
+	// Device is the known-device token the browser presented (DeviceToken),
+	// if any: proof it signed in to an account before.
+	Device string
 }
 
 // Signup is what a person types to create an account or join one.
@@ -101,7 +104,11 @@ func (c *Core) IsSetUp(ctx context.Context) (bool, error) {
 }
 
 // SignIn checks an email and password and starts a session. Attempts are
-// limited per IP; the error never says which of the two was wrong.
+// limited per IP, and per account: from a device that signed in to it
+// before (cl.Device) by that device's own budget, from anywhere else by one
+// shared budget, so guessing from many addresses is bounded without letting
+// a stranger lock the owner out. The error never says which of the two was
+// wrong.
 func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (string, chat.User, error) {
 	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "signing in", failClosed); err != nil {
 		return "", chat.User{}, err
@@ -111,16 +118,23 @@ func (c *Core) SignIn(ctx context.Context, email, password string, cl Client) (s
 	if email == "" || len(email) > c.opts.Limits.EmailBytes || len(password) > 1024 {
 		return "", chat.User{}, bad
 	}
-	if err := c.limit(ctx, c.emailLimit, email, 1, "signing in", failClosed); err != nil {
+	u, err := c.store.UserByEmail(ctx, email)
+	found := err == nil
+	if err != nil && !errors.Is(err, chat.ErrNotFound) {
 		return "", chat.User{}, err
 	}
-	u, err := c.store.UserByEmail(ctx, email)
-	if errors.Is(err, chat.ErrNotFound) {
+	budget, key := c.emailLimit, email
+	if found {
+		if dev, ok := c.knownDevice(cl.Device, u.ID); ok {
+			budget, key = c.deviceLimit, dev
+		}
+	}
+	if err := c.limit(ctx, budget, key, 1, "signing in", failClosed); err != nil {
+		return "", chat.User{}, err
+	}
+	if !found {
 		_ = bcrypt.CompareHashAndPassword(c.dummyHash, []byte(password))
 		return "", chat.User{}, bad
-	}
-	if err != nil {
-		return "", chat.User{}, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(u.PasswordHash), []byte(password)) != nil || !u.Active() || u.Role == chat.RoleBot {
 		return "", chat.User{}, bad

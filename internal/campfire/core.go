@@ -53,6 +53,11 @@ type Options struct {
 	// dropped and logged.
 	WebhookQueue   int
 	WebhookWorkers int
+	// DeviceSecret signs the "known device" tokens that give a browser
+	// which signed in before its own sign-in budget (SECRET_KEY_BASE; every
+	// instance must share it). Empty: a random key per process, so devices
+	// are forgotten on restart and are not known to other instances.
+	DeviceSecret string
 	// OnMessage, when set, is told about every stored message and the time
 	// from validation to commit (metrics).
 	OnMessage func(time.Duration)
@@ -99,6 +104,7 @@ type Core struct {
 
 	loginLimit  ratelimit.Store // per client IP (IPv6 by /64)
 	emailLimit  ratelimit.Store // sign-in attempts per account, from any IP
+	deviceLimit ratelimit.Store // sign-in attempts per account from one known device
 	postLimit   ratelimit.Store // posts, edits and boosts per user, weighted by size
 	actionLimit ratelimit.Store // room creation and profile changes per user
 
@@ -108,6 +114,7 @@ type Core struct {
 	contact      atomic.Pointer[cachedContact]
 	webhooks     chan webhookJob
 	localControl func(broker.Event)
+	deviceKey    []byte // HMAC key of known-device tokens
 	// dummyHash makes a sign-in for an unknown email cost as much as one
 	// with a wrong password, so timing does not reveal who has an account.
 	dummyHash []byte
@@ -122,7 +129,11 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 		loginLimit: opts.Limiters("login", opts.LoginBurst, opts.LoginPer),
 		// Guessing one person's password from many addresses: 20 tries per
 		// 10 minutes, generous for a person who forgot it.
-		emailLimit:  opts.Limiters("email", 20, 10*time.Minute),
+		emailLimit: opts.Limiters("email", 20, 10*time.Minute),
+		// The same allowance per device that signed in before, kept apart
+		// so a stranger spending the one above locks nobody out.
+		deviceLimit: opts.Limiters("device", 20, 10*time.Minute),
+		deviceKey:   deviceKey(opts.DeviceSecret),
 		postLimit:   opts.Limiters("post", opts.PostBurst, opts.PostPer),
 		actionLimit: opts.Limiters("action", 20, time.Minute),
 		webhooks:    make(chan webhookJob, opts.WebhookQueue),

@@ -13,6 +13,12 @@ import (
 // SessionCookie is the cookie that carries a browser's session token.
 const SessionCookie = "session_token"
 
+// DeviceCookie holds the signed known-device token; it outlives sessions
+// (signing out keeps it) so the owner's browser keeps its sign-in budget.
+const DeviceCookie = "known_device"
+
+const deviceCookieAge = 365 * 24 * time.Hour
+
 // sessionCookieAge keeps people signed in, as Campfire does; signing out or
 // deactivation revokes the token on the server regardless.
 const sessionCookieAge = 365 * 24 * time.Hour
@@ -89,13 +95,24 @@ func (a *API) RequireUser(next http.Handler) http.Handler {
 }
 
 // SetSessionCookie gives the browser its session token: HttpOnly, SameSite
-// Lax, for the whole site, Secure when the browser came over TLS.
+// Lax, for the whole site, Secure when the browser came over TLS. It also
+// marks the browser as a known device of the session's user, which keeps
+// its own sign-in budget (campfire.Core.SignIn).
 func (a *API) SetSessionCookie(w http.ResponseWriter, r *http.Request, token string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: SessionCookie, Value: token, Path: "/",
 		MaxAge: int(sessionCookieAge.Seconds()), Expires: time.Now().Add(sessionCookieAge),
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.Secure(r),
 	})
+	// One session read, only when signing in; without it the browser just
+	// stays unknown.
+	if u, err := a.core.Authenticate(r.Context(), token, ClientFrom(r)); err == nil {
+		http.SetCookie(w, &http.Cookie{
+			Name: DeviceCookie, Value: a.core.DeviceToken(u.ID), Path: "/",
+			MaxAge: int(deviceCookieAge.Seconds()), Expires: time.Now().Add(deviceCookieAge),
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.Secure(r),
+		})
+	}
 }
 
 // ClearSessionCookie tells the browser to forget its session token.

@@ -170,6 +170,9 @@ func ClientFrom(r *http.Request) campfire.Client {
 
 func (a *API) clientOf(r *http.Request) campfire.Client {
 	c := campfire.Client{IP: peerIP(r.RemoteAddr), UserAgent: r.UserAgent()}
+	if ck, err := r.Cookie(DeviceCookie); err == nil && len(ck.Value) <= 128 {
+		c.Device = ck.Value
+	}
 	if a.trustProxy {
 		// The rightmost entry is the one our proxy appended; entries to its
 		// left were written by the client and prove nothing.
