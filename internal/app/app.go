@@ -70,9 +70,6 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	} else {
 		co.OnMessage = m.MessageStored
 	}
-	if _, err := cfg.LoadOrCreateSecret(); err != nil {
-		return nil, err
-	}
 	e, err := engine.Open(ctx, cfg, log, engine.Options{Core: co})
 	if err != nil {
 		return nil, err

@@ -96,6 +96,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if co.BcryptCost == 0 {
 		co.BcryptCost = cfg.BcryptCost
 	}
+	// SECRET_KEY_BASE (or the single instance's generated one) signs the
+	// known-device tokens, so every instance, and a restarted one,
+	// recognises the same devices.
+	secret, err := cfg.LoadOrCreateSecret()
+	if err != nil {
+		return fail(err)
+	}
+	if co.DeviceSecret == "" {
+		co.DeviceSecret = secret
+	}
 	e.Core = campfire.New(st, e.Sessions, e.Broker, render.New(), co, log)
 	e.Core.SetPresence(e.Presence)
 	return e, nil
