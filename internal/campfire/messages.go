@@ -33,23 +33,20 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	}
 	// A retry of a message already stored is answered without spending the
 	// posting budget: a client resending after a lost reply must get its
-	// message back, not a 429. With an indexed lookup it is checked first;
-	// otherwise (a scan of the room's newest page) only once the budget
-	// refuses, to keep the scan off every post. The store's idempotency
+	// message back, not a 429. One indexed read; the store's idempotency
 	// stays the arbiter: a retry racing its first attempt misses here and
 	// is deduplicated by CreateMessage.
-	_, indexed := c.store.(ClientIDFinder)
-	if clientMessageID != "" && indexed {
-		if m, ok, err := c.storedRetry(ctx, u.ID, roomID, clientMessageID); err != nil || ok {
-			return c.retried(ctx, m, err)
+	if clientMessageID != "" {
+		m, err := c.store.MessageByClientID(ctx, roomID, u.ID, clientMessageID)
+		if err == nil {
+			c.publishRetry(ctx, m)
+			return m, false, nil
+		}
+		if !errors.Is(err, chat.ErrNotFound) {
+			return chat.Message{}, false, err
 		}
 	}
 	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), postCost(body), "posting", failOpen); err != nil {
-		if clientMessageID != "" && !indexed {
-			if m, ok, ferr := c.storedRetry(ctx, u.ID, roomID, clientMessageID); ferr == nil && ok {
-				return c.retried(ctx, m, nil)
-			}
-		}
 		return chat.Message{}, false, err
 	}
 	html, mentions, err := c.renderBody(ctx, roomID, body)
@@ -88,15 +85,6 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	return m, true, nil
 }
 
-// retried answers a retry found by storedRetry.
-func (c *Core) retried(ctx context.Context, m chat.Message, err error) (chat.Message, bool, error) {
-	if err != nil {
-		return chat.Message{}, false, err
-	}
-	c.publishRetry(ctx, m)
-	return m, false, nil
-}
-
 // publishRetry publishes a retried message again: its first attempt may
 // have committed without being published (the poster timed out).
 // Publishing twice is harmless, as hubs drop a seq they already delivered.
@@ -105,41 +93,6 @@ func (c *Core) publishRetry(ctx context.Context, m chat.Message) {
 		Type: wire.TypeMessageCreated, RoomID: m.RoomID, Seq: m.Seq,
 		Frame: wire.MessageFrame(wire.TypeMessageCreated, wire.NewMessage(m)),
 	})
-}
-
-// ClientIDFinder is the store's idempotency lookup, when it has one: the
-// message creatorID stored in roomID under clientMessageID, or an error
-// matching chat.ErrNotFound. A store that has it answers a retry with one
-// indexed read.
-type ClientIDFinder interface {
-	MessageByClientID(ctx context.Context, roomID, creatorID int64, clientMessageID string) (chat.Message, error)
-}
-
-// retryWindow is how many of a room's newest messages are searched for a
-// retry when the store has no ClientIDFinder: a retry follows its lost
-// reply within seconds.
-const retryWindow = 100
-
-// storedRetry finds the message userID already stored in roomID under
-// clientMessageID.
-func (c *Core) storedRetry(ctx context.Context, userID, roomID int64, clientMessageID string) (chat.Message, bool, error) {
-	if f, ok := c.store.(ClientIDFinder); ok {
-		m, err := f.MessageByClientID(ctx, roomID, userID, clientMessageID)
-		if errors.Is(err, chat.ErrNotFound) {
-			return chat.Message{}, false, nil
-		}
-		return m, err == nil, err
-	}
-	ms, err := c.store.Messages(ctx, roomID, store.Page{Limit: retryWindow})
-	if err != nil {
-		return chat.Message{}, false, err
-	}
-	for i := len(ms) - 1; i >= 0; i-- {
-		if ms[i].CreatorID == userID && ms[i].ClientMessageID == clientMessageID {
-			return ms[i], true, nil
-		}
-	}
-	return chat.Message{}, false, nil
 }
 
 // renderBody renders Markdown, resolving @mentions against the room's

@@ -192,6 +192,11 @@ type Messages interface {
 	CreateMessage(ctx context.Context, m NewMessage) (msg chat.Message, created bool, newlyUnread []int64, err error)
 	// Message returns a message with its creator, mentions and boosts.
 	Message(ctx context.Context, id int64) (chat.Message, error)
+	// MessageByClientID returns the message creatorID stored in roomID
+	// under clientMessageID (the idempotency key), or an error matching
+	// chat.ErrNotFound. One indexed read: the core answers a retry with it
+	// before spending the poster's budget.
+	MessageByClientID(ctx context.Context, roomID, creatorID int64, clientMessageID string) (chat.Message, error)
 	// Messages pages through a room, oldest first.
 	Messages(ctx context.Context, roomID int64, p Page) ([]chat.Message, error)
 	// MessagesUpdatedSince lists the room's messages edited or boosted after

@@ -300,6 +300,21 @@ func (s *Store) Message(ctx context.Context, id int64) (m chat.Message, err erro
 	return m, dbErr(fmt.Sprintf("message %d", id), err)
 }
 
+const messageIDByClientID = `SELECT id FROM messages WHERE room_id = $1 AND creator_id = $2 AND client_message_id = $3`
+
+func (s *Store) MessageByClientID(ctx context.Context, roomID, creatorID int64, clientMessageID string) (m chat.Message, err error) {
+	err = s.run(ctx, func(q querier) error {
+		var id int64
+		if err := q.queryRow(messageIDByClientID, roomID, creatorID, clientMessageID).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		m, err = loadMessage(q, id)
+		return err
+	})
+	return m, dbErr("message by client id", err)
+}
+
 // readMessages runs a messagesFrom query on a pooled connection. The
 // boosts, when there are any, are read by a second statement, which may
 // see a boost added or removed since the first: the message's updated_at

@@ -251,6 +251,20 @@ func (s *Store) Message(ctx context.Context, id int64) (chat.Message, error) {
 	return m, dbErr(fmt.Sprintf("message %d", id), err)
 }
 
+func (s *Store) MessageByClientID(ctx context.Context, roomID, creatorID int64, clientMessageID string) (chat.Message, error) {
+	var m chat.Message
+	err := s.readTx(ctx, func(q querier) error {
+		var id int64
+		if err := q.queryRow(messageIDByClientID, roomID, creatorID, clientMessageID).Scan(&id); err != nil {
+			return err
+		}
+		var err error
+		m, err = loadMessage(q, id)
+		return err
+	})
+	return m, dbErr("message by client id", err)
+}
+
 func (s *Store) Messages(ctx context.Context, roomID int64, p store.Page) ([]chat.Message, error) {
 	limit := p.Limit
 	if limit <= 0 {

@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeletedSeqNotReused", testDeletedSeqNotReused},
 		{"Idempotent", testIdempotent},
 		{"IdempotentConcurrent", testIdempotentConcurrent},
+		{"MessageByClientID", testMessageByClientID},
 		{"Unread", testUnread},
 		{"Message", testMessage},
 		{"UpdateMessage", testUpdateMessage},
