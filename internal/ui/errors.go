@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/web"
@@ -58,8 +57,8 @@ func (u *UI) renderError(w http.ResponseWriter, r *http.Request, v *visit, statu
 
 // pathID parses a numeric path segment; anything else is a not-found page.
 func pathID(r *http.Request, name string) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := web.ParseID(r.PathValue(name))
+	if !ok || id <= 0 {
 		return 0, chat.NotFound("page")
 	}
 	return id, nil

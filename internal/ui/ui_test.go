@@ -415,3 +415,15 @@ func TestAdministration(t *testing.T) {
 		t.Fatalf("a deactivated person still sees rooms: %d %q", p.status, p.location)
 	}
 }
+
+// Pages read ids the way the API does: only canonical decimal names a room.
+func TestPageIDsAreCanonical(t *testing.T) {
+	srv := newServer(t)
+	admin := setUp(t, srv)
+	want(t, admin.get("/rooms/1"), http.StatusOK)
+	for _, path := range []string{"/rooms/01", "/rooms/+1", "/rooms/1.0"} {
+		if p := admin.get(path); p.status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404", path, p.status)
+		}
+	}
+}

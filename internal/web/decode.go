@@ -125,16 +125,17 @@ func readText(w http.ResponseWriter, r *http.Request, max int) (string, error) {
 // pathID parses the positive id in path segment name. Anything else names
 // nothing that exists: 404 for what.
 func pathID(r *http.Request, name, what string) (int64, error) {
-	id, ok := parseID(r.PathValue(name))
+	id, ok := ParseID(r.PathValue(name))
 	if !ok || id <= 0 {
 		return 0, chat.NotFound(what)
 	}
 	return id, nil
 }
 
-// parseID parses an id written the one way the API writes it: canonical
-// decimal, so "01", "+1" and " 1" name nothing rather than 1.
-func parseID(s string) (int64, bool) {
+// ParseID parses an id written the one way the API writes it: canonical
+// decimal, so "01", "+1" and " 1" name nothing rather than 1. The pages
+// use it too, so every door reads ids alike.
+func ParseID(s string) (int64, bool) {
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || strconv.FormatInt(n, 10) != s {
 		return 0, false
@@ -149,7 +150,7 @@ func queryID(r *http.Request, name string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	id, ok := parseID(v)
+	id, ok := ParseID(v)
 	if !ok || id <= 0 {
 		return 0, badParam(name, "a positive integer")
 	}
@@ -162,7 +163,7 @@ func queryCursor(r *http.Request, name string) (int64, error) {
 	if v == "" {
 		return 0, nil
 	}
-	n, ok := parseID(v)
+	n, ok := ParseID(v)
 	if !ok || n < 0 {
 		return 0, badParam(name, "a non-negative integer")
 	}
