@@ -31,6 +31,7 @@ func (t countingTransport) writeFrames(frames [][]byte) error {
 func (countingTransport) ping() error                  { return nil }
 func (countingTransport) closeFrame(int, string) error { return nil }
 func (countingTransport) hurry(time.Duration)          {}
+func (countingTransport) abandon()                     {}
 func (countingTransport) close() error                 { return nil }
 
 // BenchmarkBroadcast hands one message.created per room to the hub (as the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/url"
@@ -148,7 +149,14 @@ type batchConn struct {
 	deadline time.Time    // write deadline in force (mu)
 	timeout  atomic.Int64 // time.Duration of one write
 	reset    atomic.Bool  // the timeout changed: set the deadline anew
+	// abandon stops writeText at the next write, which begins on a frame
+	// boundary: a socket closed as too slow drops the rest of its batch
+	// but keeps the stream whole, so its close frame can still follow.
+	abandon atomic.Bool
 }
+
+// errAbandoned ends a batch cut short by abandon; the stream is intact.
+var errAbandoned = errors.New("realtime: batch abandoned")
 
 // flushAt is when a batch is written out before it grows further.
 const flushAt = 64 << 10
@@ -222,12 +230,12 @@ func (b *batchConn) writeText(frames [][]byte) error {
 		buf = appendTextHeader(buf, len(f))
 		buf = append(buf, f...)
 		if len(buf) >= flushAt {
-			_, err = b.writeLocked(buf)
+			err = b.writeChunk(buf)
 			buf = buf[:0]
 		}
 	}
 	if err == nil && len(buf) > 0 {
-		_, err = b.writeLocked(buf)
+		err = b.writeChunk(buf)
 	}
 	b.mu.Unlock()
 	if cap(buf) <= 4*flushAt {
@@ -259,6 +267,15 @@ type wsTransport struct {
 	grace        time.Duration
 }
 
+// writeChunk writes whole frames unless the batch was abandoned. mu is held.
+func (b *batchConn) writeChunk(buf []byte) error {
+	if b.abandon.Load() {
+		return errAbandoned
+	}
+	_, err := b.writeLocked(buf)
+	return err
+}
+
 func (t *wsTransport) writeFrames(frames [][]byte) error { return t.bc.writeText(frames) }
 
 func (t *wsTransport) ping() error {
@@ -270,5 +287,7 @@ func (t *wsTransport) closeFrame(code int, reason string) error {
 }
 
 func (t *wsTransport) hurry(d time.Duration) { t.bc.hurry(d) }
+
+func (t *wsTransport) abandon() { t.bc.abandon.Store(true) }
 
 func (t *wsTransport) close() error { return t.bc.Conn.Close() }

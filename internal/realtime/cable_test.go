@@ -740,3 +740,68 @@ func TestBroadcastRooms(t *testing.T) {
 		t.Fatal("a socket in two rooms got a broadcast twice")
 	}
 }
+
+// Typing frames over their rate are dropped, not refused: no error frame
+// and no strike, so a fast typist's socket stays open (issue 11). A stop
+// over the rate still stops the indicator.
+func TestTypingOverRateIsDropped(t *testing.T) {
+	e := newEnv(t, Config{TypingRate: 0.001, TypingBurst: 2, Strikes: 3})
+	e.be.addUser(1)
+	e.be.addUser(2)
+	e.be.addRoom(1, 1, 2)
+	a := e.dialQuiet(1)
+	a.ignore(wire.TypeTyping, wire.TypePresence)
+	a.start()
+	b := e.dial(2)
+	a.subscribe(1)
+	b.subscribe(1)
+	for i := range 20 {
+		a.send(map[string]any{"type": "typing", "room_id": 1, "active": i%2 == 0})
+	}
+	a.send(map[string]any{"type": "typing", "room_id": 1, "active": false})
+	a.send(`{"type":"ping"}`)
+	if f := a.next("pong", func(f frame) bool { return true }); f.Type != wire.TypePong {
+		t.Fatalf("got %s %q before the pong, want nothing", f.Type, f.Code)
+	}
+	// The last frame was a stop: b sees the indicator end.
+	b.until("typing stopped", func(f frame) bool { return f.Type == wire.TypeTyping && !f.Active })
+}
+
+// A client that stalls for longer than the close grace and then reads
+// still learns it was too slow: the close is 4008, not a dropped
+// connection (1006), so it can tell slowness from a network failure
+// (issue 11).
+func TestSlowClientGetsTooSlowAfterLongStall(t *testing.T) {
+	e := newEnv(t, Config{QueueSize: 16, CloseGrace: 50 * time.Millisecond}, smallSendBuffers)
+	poster := e.be.addUser(1)
+	e.be.addUser(3)
+	e.be.addRoom(1, 1, 3)
+	slow := make(chan struct{})
+	e.hub.onSlow = func(int64) { close(slow) }
+	lazy := e.dialQuiet(3, tinyReceiveBuffer)
+	lazy.send(map[string]any{"type": "subscribe", "room_id": 1, "since": 0})
+	body := strings.Repeat("x", 4000)
+	for filled := false; !filled; {
+		if _, _, err := e.be.PostMessage(context.Background(), poster, 1, body, ""); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-slow:
+			filled = true
+		case <-time.After(time.Millisecond):
+		}
+	}
+	time.Sleep(10 * 50 * time.Millisecond) // a stall well past the close grace
+	lazy.start()
+	// The kernel's zero-window probes, backed off during the stall, can
+	// take seconds to notice the client reading again: wait longer than
+	// closeCode does.
+	select {
+	case <-lazy.done:
+	case <-time.After(4 * wait):
+		t.Fatal("the slow socket is still open")
+	}
+	if code := lazy.closeCode(); code != CloseTooSlow {
+		t.Fatalf("lazy client closed with %d, want %d", code, CloseTooSlow)
+	}
+}

@@ -55,6 +55,7 @@ type Config struct {
 	// Per-socket token buckets: every frame, posts, typing frames. Going
 	// over answers with an error frame and costs a strike; a socket out of
 	// strikes (Strikes burst, refilled one per second) is closed with 1008.
+	// Typing starts over TypingRate are the exception: dropped silently.
 	FrameRate, PostRate, TypingRate    float64 // per second
 	FrameBurst, PostBurst, TypingBurst int
 	Strikes                            int

@@ -27,6 +27,9 @@ type transport interface {
 	closeFrame(code int, reason string) error
 	// hurry bounds the write in progress, and later ones, to d from now.
 	hurry(d time.Duration)
+	// abandon ends the batch being written at the next frame boundary
+	// (the write in progress completes), so a close frame can follow.
+	abandon()
 	close() error
 }
 
@@ -202,7 +205,16 @@ func (c *conn) stopWith(code int, reason string, first func()) {
 		c.code, c.reason = code, reason
 		close(c.done)
 		c.startWriter() // it sends the close frame and closes the socket
-		c.t.hurry(c.hub.cfg.CloseGrace)
+		if code == CloseTooSlow {
+			// Cutting the blocked write short would end the stream inside
+			// a frame and leave no way to send 4008: the client would see
+			// a dropped connection (1006) and could not tell slowness from
+			// a network failure. The write in progress may finish (within
+			// WriteTimeout), the rest of the batch is dropped, then 4008.
+			c.t.abandon()
+		} else {
+			c.t.hurry(c.hub.cfg.CloseGrace)
+		}
 		if first != nil {
 			first()
 		}
@@ -465,8 +477,11 @@ func (c *conn) handle(data []byte) {
 		}
 		c.post(f)
 	case typeTyping:
-		if !c.typeRate.allow(now) {
-			c.reject(codeRateLimited, messageRateLimited, f.RoomID, "")
+		// Over its rate a typing start is dropped, not refused: a fast
+		// typist's page must not collect strikes toward a close, and an
+		// indicator already showing says the same. A stop is always
+		// applied, so an indicator never outlives the typing.
+		if !c.typeRate.allow(now) && *f.Active {
 			return
 		}
 		c.typing(f.RoomID, *f.Active)

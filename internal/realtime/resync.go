@@ -78,7 +78,7 @@ func (h *Hub) recheck(c *conn) {
 		return
 	}
 	if err != nil {
-		h.log.Warn("re-checking a socket after a broker reconnect", "user_id", c.user.ID, "err", err)
+		h.log.Warn("re-checking a socket's session (after it opened, or a broker reconnect)", "user_id", c.user.ID, "err", err)
 		return
 	}
 	c.mu.Lock()
@@ -91,7 +91,7 @@ func (h *Hub) recheck(c *conn) {
 		if _, err := h.backend.RoomForUser(ctx, u, id); errors.Is(err, chat.ErrNotFound) {
 			c.leave(id)
 		} else if err != nil {
-			h.log.Warn("re-checking a membership after a broker reconnect", "user_id", u.ID, "room_id", id, "err", err)
+			h.log.Warn("re-checking a socket's membership (after it opened, or a broker reconnect)", "user_id", u.ID, "room_id", id, "err", err)
 		}
 	}
 }

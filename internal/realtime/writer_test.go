@@ -132,6 +132,7 @@ func (t recordingTransport) writeFrames(frames [][]byte) error {
 func (recordingTransport) ping() error                  { return nil }
 func (recordingTransport) closeFrame(int, string) error { return nil }
 func (recordingTransport) hurry(time.Duration)          {}
+func (recordingTransport) abandon()                     {}
 func (recordingTransport) close() error                 { return nil }
 
 // startWriter runs a socket with only a writer on h.
