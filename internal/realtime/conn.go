@@ -272,25 +272,35 @@ func (c *conn) writeLoop() {
 				}
 				c.lastFlush = time.Now()
 			}
-			err := c.flush()
+			n, err := c.flush()
 			if err == nil && c.pingDue.Swap(false) {
 				err = c.t.ping()
 			}
 			if err != nil {
 				c.stop(0, "")
-			}
-		case <-napFor(writerLinger):
-			// Nothing to write for a while: end the goroutine, unless a
-			// signal or stop came in meanwhile and found it running.
-			c.writer.Store(writerIdle)
-			if !c.woken.Load() && !c.isDone() {
+			} else if n == 0 && c.goIdle() {
+				// Only a ping (the sweep wakes every socket at once):
+				// no lingering, or every idle socket would hold a
+				// goroutine and stack for writerLinger each sweep.
 				return
 			}
-			if !c.writer.CompareAndSwap(writerIdle, writerRunning) {
-				return // that signal started a new writer
+		case <-napFor(writerLinger):
+			if c.goIdle() {
+				return
 			}
 		}
 	}
+}
+
+// goIdle marks the writer idle and reports true when its goroutine should
+// end: nothing was signalled meanwhile, or a signal that came in has
+// already started the next writer.
+func (c *conn) goIdle() bool {
+	c.writer.Store(writerIdle)
+	if !c.woken.Load() && !c.isDone() {
+		return true
+	}
+	return !c.writer.CompareAndSwap(writerIdle, writerRunning)
 }
 
 // writerLinger is how long a writer with nothing to write waits for more
@@ -321,8 +331,8 @@ func (c *conn) backlogged() bool {
 	return len(c.q) >= c.hub.cfg.QueueSize/4
 }
 
-// flush writes everything queued in one go.
-func (c *conn) flush() error {
+// flush writes everything queued in one go and says how many frames.
+func (c *conn) flush() (int, error) {
 	// From here on, a push must wake the writer again: what it queues may
 	// miss the queue taken below. (Cleared before the take, so a frame is
 	// never left without a wake-up; at worst one comes with nothing new.)
@@ -331,8 +341,9 @@ func (c *conn) flush() error {
 	frames := c.q
 	c.q, c.spare = c.spare, nil
 	c.qmu.Unlock()
-	if len(frames) == 0 {
-		return nil
+	n := len(frames)
+	if n == 0 {
+		return 0, nil
 	}
 	err := c.t.writeFrames(frames)
 	c.hub.stats.frames.Add(uint64(len(frames)))
@@ -347,14 +358,14 @@ func (c *conn) flush() error {
 	case c.drained <- struct{}{}:
 	default:
 	}
-	return err
+	return n, err
 }
 
 // finish sends the close frame, gives the client CloseGrace to answer it
 // (closing a socket with unread input resets it, which can destroy the
 // close frame before the client reads it), and closes.
 func (c *conn) finish() {
-	if c.flush() != nil {
+	if _, err := c.flush(); err != nil && !errors.Is(err, errAbandoned) {
 		c.code = 0 // the socket is broken: no close frame either
 	}
 	if c.code != 0 {
