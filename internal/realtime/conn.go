@@ -448,9 +448,21 @@ func (c *conn) beat() {
 		}
 	}
 	c.mu.Unlock()
-	for _, id := range rooms {
-		c.hub.join(id, c)
+	if len(rooms) == 0 {
+		return
 	}
+	// Presence goes deep (a Redis round trip in production), and beat runs
+	// on the reader, often inside gorilla's pong handler: do it on a
+	// short-lived goroutine, as handle does, so the stack an idle reader
+	// keeps for its life does not grow to fit it.
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for _, id := range rooms {
+			c.hub.join(id, c)
+		}
+	}()
+	<-done
 }
 
 // reject answers a bad frame with an error frame and costs a strike.
