@@ -52,7 +52,7 @@ func BenchmarkBroadcast(b *testing.B) {
 					}
 					h.conns.Done() // no reader goroutine
 					close(c.readerDone)
-					c.startWriter()
+					go c.writeLoop()
 					sub := &subscription{c: c}
 					h.addSub(sub, int64(r+1), 0, []byte(`{"type":"subscribed"}`))
 					c.subs[int64(r+1)] = sub

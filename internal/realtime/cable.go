@@ -54,7 +54,8 @@ func (h *Hub) ServeCable(w http.ResponseWriter, r *http.Request, u chat.User) {
 		ws.Close()
 		return
 	}
-	go c.readLoop() // the writer starts with the first frame to send
+	go c.readLoop()
+	go c.writeLoop()
 	// The request was authenticated before the upgrade, and a revocation
 	// published in between found no socket to close. Revocations are
 	// committed before they are published, so one more look now catches

@@ -52,15 +52,9 @@ type conn struct {
 	spare   [][]byte
 	closing bool
 
-	wake    chan struct{} // a frame was queued or a ping is due (capacity 1)
-	woken   atomic.Bool   // a wake-up was sent that the writer has not acted on
-	pingDue atomic.Bool
-	// writer is the writer goroutine's state (writerIdle, writerRunning,
-	// writerFinished). The writer runs only while there is something to
-	// write and a little after, so an idle socket holds no writer
-	// goroutine or stack: one goroutine a socket instead of two.
-	writer     atomic.Int32
-	lastFlush  time.Time     // the writer's last write (FlushInterval), kept across its runs
+	wake       chan struct{} // a frame was queued or a ping is due (capacity 1)
+	woken      atomic.Bool   // a wake-up was sent that the writer has not acted on
+	pingDue    atomic.Bool
 	drained    chan struct{} // the writer flushed (capacity 1), for replays
 	done       chan struct{} // closed by stop
 	readerDone chan struct{}
@@ -130,27 +124,6 @@ func (c *conn) signal() {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	c.startWriter()
-}
-
-const (
-	writerIdle int32 = iota
-	writerRunning
-	writerFinished
-)
-
-// startWriter starts the writer goroutine unless it runs or has finished.
-// The woken flag (or done) is set before it is called, and the writer
-// re-checks them after it goes idle, so a signal is never left without a
-// writer and there is never more than one.
-func (c *conn) startWriter() {
-	if c.writer.CompareAndSwap(writerIdle, writerRunning) {
-		// A socket's reader holds its count in conns until the writer is
-		// started for the last time (stop), so this Add never races Wait
-		// at zero.
-		c.hub.conns.Add(1)
-		go c.writeLoop()
-	}
 }
 
 // pushWait queues a replayed frame, waiting while the queue is over half
@@ -204,7 +177,6 @@ func (c *conn) stopWith(code int, reason string, first func()) {
 		c.qmu.Unlock()
 		c.code, c.reason = code, reason
 		close(c.done)
-		c.startWriter() // it sends the close frame and closes the socket
 		if code == CloseTooSlow {
 			// Cutting the blocked write short would end the stream inside
 			// a frame and leave no way to send 4008: the client would see
@@ -227,101 +199,52 @@ func (c *conn) kill() {
 	c.t.close()
 }
 
-// writeLoop is the socket's only writer. It is started by the first
-// signal and by stop (startWriter), and goes idle, ending its goroutine,
-// after writerLinger without anything to write. Pings are asked for by the
-// hub's sweep (pingDue), so an idle socket holds no timer of its own.
+// writeLoop is the socket's only writer. Pings are asked for by the hub's
+// sweep (pingDue), so an idle socket holds no timer of its own.
 func (c *conn) writeLoop() {
 	defer c.hub.conns.Done()
 	every := c.hub.cfg.FlushInterval
-	var nap *time.Timer // made when first needed
-	defer func() {
-		if nap != nil {
-			nap.Stop()
-		}
-	}()
-	napFor := func(d time.Duration) <-chan time.Time {
-		if nap == nil {
-			nap = time.NewTimer(d)
-		} else {
-			nap.Reset(d)
-		}
-		return nap.C
-	}
+	var last time.Time  // the last flush, with FlushInterval
+	var nap *time.Timer // made when first needed: idle sockets hold none
 	for {
 		select {
 		case <-c.done:
-			c.end()
+			c.finish()
 			return
 		default:
 		}
 		select {
 		case <-c.done:
-			c.end()
+			c.finish()
 			return
 		case <-c.wake:
 			if every > 0 {
 				// Written to within the interval: let the frames that
 				// follow join this write, unless a backlog is already
 				// there to write (a replay, a slow client).
-				if d := every - time.Since(c.lastFlush); d > 0 && !c.backlogged() {
+				if d := every - time.Since(last); d > 0 && !c.backlogged() {
+					if nap == nil {
+						nap = time.NewTimer(d)
+					} else {
+						nap.Reset(d)
+					}
 					select {
-					case <-napFor(d):
+					case <-nap.C:
 					case <-c.done:
+						nap.Stop()
 					}
 				}
-				c.lastFlush = time.Now()
+				last = time.Now()
 			}
-			n, err := c.flush()
+			err := c.flush()
 			if err == nil && c.pingDue.Swap(false) {
 				err = c.t.ping()
 			}
 			if err != nil {
 				c.stop(0, "")
-			} else if n == 0 && c.goIdle() {
-				// Only a ping (the sweep wakes every socket at once):
-				// no lingering, or every idle socket would hold a
-				// goroutine and stack for writerLinger each sweep.
-				return
-			}
-		case <-napFor(writerLinger):
-			if c.goIdle() {
-				return
 			}
 		}
 	}
-}
-
-// goIdle marks the writer idle and reports true when its goroutine should
-// end: nothing was signalled meanwhile, or a signal that came in has
-// already started the next writer.
-func (c *conn) goIdle() bool {
-	c.writer.Store(writerIdle)
-	if !c.woken.Load() && !c.isDone() {
-		return true
-	}
-	return !c.writer.CompareAndSwap(writerIdle, writerRunning)
-}
-
-// writerLinger is how long a writer with nothing to write waits for more
-// before it ends: long enough that a socket in a busy room keeps its
-// goroutine, short enough that idle ones hold none.
-const writerLinger = time.Second
-
-func (c *conn) isDone() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// end marks the writer finished, never to be started again, and closes
-// the socket.
-func (c *conn) end() {
-	c.writer.Store(writerFinished)
-	c.finish()
 }
 
 // backlogged reports whether a quarter of the queue is in use.
@@ -331,8 +254,8 @@ func (c *conn) backlogged() bool {
 	return len(c.q) >= c.hub.cfg.QueueSize/4
 }
 
-// flush writes everything queued in one go and says how many frames.
-func (c *conn) flush() (int, error) {
+// flush writes everything queued in one go.
+func (c *conn) flush() error {
 	// From here on, a push must wake the writer again: what it queues may
 	// miss the queue taken below. (Cleared before the take, so a frame is
 	// never left without a wake-up; at worst one comes with nothing new.)
@@ -341,9 +264,8 @@ func (c *conn) flush() (int, error) {
 	frames := c.q
 	c.q, c.spare = c.spare, nil
 	c.qmu.Unlock()
-	n := len(frames)
-	if n == 0 {
-		return 0, nil
+	if len(frames) == 0 {
+		return nil
 	}
 	err := c.t.writeFrames(frames)
 	c.hub.stats.frames.Add(uint64(len(frames)))
@@ -358,14 +280,14 @@ func (c *conn) flush() (int, error) {
 	case c.drained <- struct{}{}:
 	default:
 	}
-	return n, err
+	return err
 }
 
 // finish sends the close frame, gives the client CloseGrace to answer it
 // (closing a socket with unread input resets it, which can destroy the
 // close frame before the client reads it), and closes.
 func (c *conn) finish() {
-	if _, err := c.flush(); err != nil && !errors.Is(err, errAbandoned) {
+	if err := c.flush(); err != nil && !errors.Is(err, errAbandoned) {
 		c.code = 0 // the socket is broken: no close frame either
 	}
 	if c.code != 0 {

@@ -371,16 +371,15 @@ func (h *Hub) eachConn(f func(*conn)) {
 	}
 }
 
-// addConn indexes c under its user and accounts for its reader goroutine
-// (the writer accounts for itself, see startWriter); it fails once
-// Shutdown has begun.
+// addConn indexes c under its user and accounts for its two goroutines; it
+// fails once Shutdown has begun.
 func (h *Hub) addConn(c *conn) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stopping {
 		return false
 	}
-	h.conns.Add(1)
+	h.conns.Add(2)
 	s := &h.users[uint64(c.user.ID)%shards]
 	s.mu.Lock()
 	cs := s.m[c.user.ID]

@@ -145,7 +145,7 @@ func startWriter(t *testing.T, h *Hub) (*conn, chan int) {
 	}
 	h.conns.Done() // no reader
 	close(c.readerDone)
-	c.startWriter()
+	go c.writeLoop()
 	t.Cleanup(func() {
 		c.stop(0, "")
 		h.conns.Wait()
