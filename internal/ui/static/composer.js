@@ -17,6 +17,7 @@ export class Composer {
     this.sendButton = this.form.querySelector(".composer__send");
     this.list = document.getElementById("mentions");
     this.typingSentAt = 0;
+    this.typingActive = false;
     this.typingIdle = 0;
     this.suggestions = [];
     this.selected = -1;
@@ -147,8 +148,14 @@ export class Composer {
       return;
     }
     const now = Date.now();
-    if (now - this.typingSentAt > TYPING_EVERY) {
+    // A start at most every TYPING_EVERY while typing, and at most one a
+    // second after a stop: someone sending message after message would
+    // otherwise send a start and a stop per message, past the server's
+    // typing rate (which drops the excess).
+    const gap = this.typingActive ? TYPING_EVERY : 1000;
+    if (now - this.typingSentAt > gap) {
       this.typingSentAt = now;
+      this.typingActive = true;
       this.room.cable.send({ type: "typing", room_id: this.room.id, active: true });
     }
     clearTimeout(this.typingIdle);
@@ -157,8 +164,8 @@ export class Composer {
 
   stopTyping() {
     clearTimeout(this.typingIdle);
-    if (!this.typingSentAt) return;
-    this.typingSentAt = 0;
+    if (!this.typingActive) return;
+    this.typingActive = false;
     this.room.cable.send({ type: "typing", room_id: this.room.id, active: false });
   }
 
