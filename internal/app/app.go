@@ -79,7 +79,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if opts.Tap != nil {
 		b = tapBroker{Broker: b, tap: opts.Tap}
 	}
-	g.Hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID},
+	g.Hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID, TrustProxy: cfg.TrustProxy},
 		e.Core, b, e.Presence, log)
 	e.Core.SetLocalControl(g.Hub.Handle)
 	registerHubMetrics(m, g.Hub)

@@ -75,7 +75,9 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
+	// The server's own origin is its scheme and host: a page served over
+	// https must not be impersonated by one on http of the same host.
+	if strings.EqualFold(u.Host, r.Host) && strings.EqualFold(u.Scheme, h.requestScheme(r)) {
 		return true
 	}
 	for _, o := range h.cfg.AllowedOrigins {
@@ -84,6 +86,20 @@ func (h *Hub) originAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// requestScheme is the scheme the browser used: https on a TLS
+// connection or, behind a trusted proxy, as X-Forwarded-Proto says.
+func (h *Hub) requestScheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	if h.cfg.TrustProxy {
+		if p := strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")); strings.EqualFold(p, "https") {
+			return "https"
+		}
+	}
+	return "http"
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {

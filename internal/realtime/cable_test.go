@@ -396,6 +396,8 @@ func TestOriginCheck(t *testing.T) {
 	}{
 		{"", true},
 		{"http://" + host, true},
+		{"https://" + host, false}, // the page was not served over https
+		{"ftp://" + host, false},
 		{"https://chat.example.com", true},
 		{"https://evil.example.com", false},
 		{"null", false},
@@ -803,5 +805,26 @@ func TestSlowClientGetsTooSlowAfterLongStall(t *testing.T) {
 	}
 	if code := lazy.closeCode(); code != CloseTooSlow {
 		t.Fatalf("lazy client closed with %d, want %d", code, CloseTooSlow)
+	}
+}
+
+// Behind a trusted proxy the scheme comes from X-Forwarded-Proto; without
+// that trust the header is ignored.
+func TestOriginSchemeBehindProxy(t *testing.T) {
+	for _, trust := range []bool{true, false} {
+		e := newEnv(t, Config{TrustProxy: trust})
+		e.be.addUser(1)
+		host := strings.TrimPrefix(e.srv.URL, "http://")
+		viaTLSProxy := func(_ *websocket.Dialer, h http.Header) {
+			h.Set("Origin", "https://"+host)
+			h.Set("X-Forwarded-Proto", "https")
+		}
+		ws, _, err := e.dialRaw(1, viaTLSProxy)
+		if ws != nil {
+			ws.Close()
+		}
+		if ok := err == nil; ok != trust {
+			t.Errorf("TrustProxy=%v: https origin through an https proxy accepted=%v", trust, ok)
+		}
 	}
 }

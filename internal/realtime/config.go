@@ -11,6 +11,9 @@ type Config struct {
 	// InstanceID prefixes socket ids in presence records, so ids are unique
 	// across instances.
 	InstanceID string
+	// TrustProxy takes the request's scheme from X-Forwarded-Proto (behind
+	// a proxy that sets it), for the Origin check.
+	TrustProxy bool
 
 	// QueueSize bounds each socket's send queue; a socket whose queue is
 	// full is closed with 4008 and resumes by seq when it reconnects.
