@@ -828,3 +828,15 @@ func TestOriginSchemeBehindProxy(t *testing.T) {
 		}
 	}
 }
+
+// The same holds for a message sent in many small fragments: its total,
+// not each fragment, is what is over the limit.
+func TestHugeFragmentedMessageCloses(t *testing.T) {
+	e := newEnv(t, Config{ReadLimit: 1024})
+	e.be.addUser(1)
+	c := e.dial(1, func(d *websocket.Dialer, _ http.Header) { d.WriteBufferSize = 256 }) // many frames
+	c.ws.WriteMessage(websocket.TextMessage, []byte(strings.Repeat(" ", 5000)))
+	if code := c.closeCode(); code != CloseTooBig {
+		t.Fatalf("closed with %d, want %d", code, CloseTooBig)
+	}
+}

@@ -329,7 +329,13 @@ func (c *conn) readLoop() {
 			return
 		}
 		if int64(len(data)) > cfg.ReadLimit {
-			// The rest of the frame is discarded by the next NextReader.
+			// Drain the rest of the message through its own reader, so
+			// gorilla counts the whole message against the 4× limit and
+			// closes with 1009 past it, however it is fragmented (left to
+			// NextReader, the rest would be counted from zero).
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				return
+			}
 			c.reject(codeFrameTooLarge, "frame is larger than the read limit", 0, "")
 			continue
 		}
