@@ -311,14 +311,22 @@ func TestBrowser(t *testing.T) {
 	step("server restart: the page reconnects and misses nothing", func(t *testing.T) {
 		bind(t, ada, bea)
 		bea.waitFor(`!document.querySelector("#composer-body").disabled`, 5*time.Second)
+		// Another room, read, to be posted in while Bea's page is away.
+		elsewhere := int64(srv.api("POST", "/api/v1/rooms", adaToken, map[string]string{"name": "Elsewhere", "type": "open"})["id"].(float64))
+		elsewhereLink := fmt.Sprintf(`document.querySelector('.room-link[data-room-id="%d"]')`, elsewhere)
+		bea.waitFor(elsewhereLink+` && !`+elsewhereLink+`.classList.contains("room-link--unread")`, liveWithin)
 		srv.Stop()
 		bea.waitFor(`!document.querySelector("#offline-notice").hidden && document.querySelector("#composer-body").disabled`, 5*time.Second)
 		srv.Start()
 		// Posted as soon as the server is up, likely before the page is back.
 		srv.post(adaToken, 1, "while you were away 1")
 		srv.post(adaToken, 1, "while you were away 2")
+		srv.post(adaToken, elsewhere, "in another room while you were away")
 		took := bea.waitFor(messageWithBody("while you were away 2")+` && !document.querySelector("#composer-body").disabled && document.querySelector("#offline-notice").hidden`, 15*time.Second)
 		t.Logf("page reconnected and caught up %s after the restart", took)
+		// The sidebar caught up too: the other room is unread (issue 11,
+		// item 1: it stayed read until a reload).
+		bea.waitFor(elsewhereLink+`.classList.contains("room-link--unread")`, 5*time.Second)
 		srv.post(adaToken, 1, "after the restart")
 		bea.waitFor(messageWithBody("after the restart"), liveWithin)
 		for _, body := range []string{"while you were away 1", "while you were away 2", "after the restart", "filler 43"} {

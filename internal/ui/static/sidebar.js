@@ -13,6 +13,34 @@ export class Sidebar {
     this.current = currentRoomID;
     if (!this.direct || !this.shared) return;
     cable.addEventListener("frame", (e) => this.frame(e.detail));
+    // The page was rendered fresh at the first "open"; after a reconnect,
+    // whatever happened while it was away (a room marked unread, a room
+    // made or deleted) is read again rather than lost.
+    let connected = false;
+    cable.addEventListener("open", () => {
+      if (connected) this.catchUp();
+      connected = true;
+    });
+  }
+
+  // catchUp brings every room's mark and presence in the sidebar up to
+  // date with the server.
+  async catchUp() {
+    let list;
+    try {
+      list = await api("GET", "/api/v1/rooms");
+    } catch {
+      return; // the next reconnect tries again
+    }
+    const seen = new Set();
+    for (const room of list.rooms || []) {
+      seen.add(room.id);
+      if (this.item(room.id)) this.setUnread(room.id, Boolean(room.unread));
+      else if (room.involvement !== "invisible") this.refresh(room.id);
+    }
+    for (const li of document.querySelectorAll(".room-link[data-room-id]")) {
+      if (!seen.has(Number(li.dataset.roomId))) li.remove();
+    }
   }
 
   item(roomID) {
