@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/web"
@@ -82,7 +84,18 @@ func formError(err error) (string, bool) {
 	switch e.Kind {
 	case chat.KindInvalid, chat.KindConflict, chat.KindUnauthorized, chat.KindRateLimited,
 		chat.KindTooLarge, chat.KindBadRequest, chat.KindForbidden:
-		return e.Message, true
+		return sentence(e.Message), true
 	}
 	return "", false
+}
+
+// sentence starts a message with a capital letter, as a page shows it
+// (the API's messages are lowercase fragments: "email or password is
+// incorrect").
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 || unicode.IsUpper(r) {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
 }

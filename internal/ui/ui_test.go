@@ -164,7 +164,7 @@ func TestFirstRunSignInSignOut(t *testing.T) {
 	// The sign-in page names the admin to ask for help.
 	want(t, admin.get("/session/new"), http.StatusOK, "Sign in to Acme", "Ask Ada Admin", "mailto:ada@example.com")
 	p = admin.post("/session", url.Values{"email": {"ada@example.com"}, "password": {"wrong password"}})
-	want(t, p, http.StatusUnauthorized, "email or password is incorrect", `value="ada@example.com"`)
+	want(t, p, http.StatusUnauthorized, "Email or password is incorrect", `value="ada@example.com"`)
 	p = admin.post("/session", url.Values{"email": {"ada@example.com"}, "password": {"correct horse"}, "return_to": {"/rooms/1"}})
 	if p.status != http.StatusSeeOther || p.location != "/rooms/1" {
 		t.Fatalf("sign in: %d %q", p.status, p.location)
@@ -320,7 +320,7 @@ func TestRoomSettingsPingsAndProfile(t *testing.T) {
 	want(t, admin.get(room), http.StatusOK, "Big plans")
 	want(t, bea.get(room), http.StatusNotFound)
 	// Bea can't change a room she didn't make.
-	want(t, bea.post("/rooms/1", url.Values{"name": {"Mine now"}}), http.StatusForbidden, "only the room&#39;s creator")
+	want(t, bea.post("/rooms/1", url.Values{"name": {"Mine now"}}), http.StatusForbidden, "Only the room&#39;s creator")
 	// Open it: everyone is in.
 	want(t, admin.post(room, url.Values{"name": {"Big plans"}, "type": {"open"}, "people": {"1"}}), http.StatusSeeOther)
 	want(t, bea.get(room), http.StatusOK, "Big plans")
