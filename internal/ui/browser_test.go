@@ -136,6 +136,9 @@ func TestBrowser(t *testing.T) {
 		if eval[int](bea, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel+" .boost__remove")) != 0 {
 			t.Fatal("Bea can remove Ada's boosts")
 		}
+		// Ada's own window shows her boost on its own schedule: wait for it
+		// there too before removing it (waiting on Bea's alone raced).
+		ada.waitFor(fmt.Sprintf(`[...document.querySelectorAll(%q)].some(b => b.textContent === "nice one!")`, sel+" .boost__content"), liveWithin)
 		ada.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`[...document.querySelectorAll(%q)].find(b => b.querySelector(".boost__content").textContent === "nice one!").querySelector(".boost__remove").click()`, sel+" .boost")))
 		bea.waitFor(fmt.Sprintf(`![...document.querySelectorAll(%q)].some(b => b.textContent === "nice one!")`, sel+" .boost__content"), liveWithin)
 
