@@ -126,19 +126,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 // Run runs the graph's background work (broker delivery, the core's
 // workers, the hub) until ctx is done or one of them fails.
 func (g *Graph) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- g.Engine.Run(ctx) }()
-	go func() { errc <- engine.Named("hub", g.Hub.Run(ctx)) }()
-	var first error
-	for range 2 {
-		if err := <-errc; err != nil && first == nil {
-			first = err
-			cancel()
-		}
-	}
-	return first
+	return engine.RunAll(ctx, g.Engine.Run,
+		func(ctx context.Context) error { return engine.Named("hub", g.Hub.Run(ctx)) })
 }
 
 // Close releases the backends (the broker, then the store). Shut the hub

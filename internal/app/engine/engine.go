@@ -134,13 +134,23 @@ func OpenStore(ctx context.Context, cfg config.Config, noMigrate bool) (store.St
 // Run runs the broker's delivery and the core's background work until ctx
 // is done; the first to fail ends it.
 func (e *Engine) Run(ctx context.Context) error {
+	return RunAll(ctx,
+		func(ctx context.Context) error { return Named("broker", e.Broker.Run(ctx)) },
+		func(ctx context.Context) error { return Named("core", e.Core.Run(ctx)) },
+	)
+}
+
+// RunAll runs tasks together until ctx is done; the first to fail cancels
+// the others, and its error is returned once all have stopped.
+func RunAll(ctx context.Context, tasks ...func(context.Context) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- Named("broker", e.Broker.Run(ctx)) }()
-	go func() { errc <- Named("core", e.Core.Run(ctx)) }()
+	errc := make(chan error, len(tasks))
+	for _, task := range tasks {
+		go func() { errc <- task(ctx) }()
+	}
 	var first error
-	for range 2 {
+	for range tasks {
 		if err := <-errc; err != nil && first == nil {
 			first = err
 			cancel()
