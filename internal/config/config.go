@@ -75,6 +75,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// BcryptCost is the password hashing cost (BCRYPT_COST); tests lower it.
 	BcryptCost int
+	// Monitor is metrics and capacity thresholds (monitor.go).
+	Monitor Monitor
 }
 
 // Default returns the defaults of the contract's "Running" table.
@@ -104,7 +106,11 @@ func Load(args []string, environ []string) (Config, error) {
 	if err := c.fromEnv(env); err != nil {
 		return c, err
 	}
+	if err := c.Monitor.fromEnv(env); err != nil {
+		return c, err
+	}
 	fs := flag.NewFlagSet("campfire", flag.ContinueOnError)
+	c.Monitor.flags(fs)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
 	fs.StringVar(&c.Bind, "bind", c.Bind, "address to listen on")
@@ -277,7 +283,7 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Bind, strconv.Itoa(c.P
 
 // Validate checks every field and says what to fix.
 func (c Config) Validate() error {
-	var errs []error
+	errs := c.Monitor.validate()
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT=%d is out of range 0-65535", c.Port))
 	}

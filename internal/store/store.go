@@ -32,6 +32,9 @@ type Store interface {
 	Rooms
 	Messages
 	Bans
+	Attachments
+	Previews
+	RecentSearches
 
 	// Ping checks the database answers (for /ready).
 	Ping(ctx context.Context) error

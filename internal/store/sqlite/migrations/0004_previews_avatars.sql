@@ -1,0 +1,2 @@
+-- Link previews and avatars (issue 10): filled in by its feature.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- Recent searches (issue 11): filled in by its feature.
+SELECT 1;
