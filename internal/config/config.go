@@ -77,6 +77,8 @@ type Config struct {
 	BcryptCost int
 	// Monitor is metrics and capacity thresholds (monitor.go).
 	Monitor Monitor
+	// Files is blob storage and upload limits (files.go).
+	Files Files
 }
 
 // Default returns the defaults of the contract's "Running" table.
@@ -109,8 +111,12 @@ func Load(args []string, environ []string) (Config, error) {
 	if err := c.Monitor.fromEnv(env); err != nil {
 		return c, err
 	}
+	if err := c.Files.fromEnv(env); err != nil {
+		return c, err
+	}
 	fs := flag.NewFlagSet("campfire", flag.ContinueOnError)
 	c.Monitor.flags(fs)
+	c.Files.flags(fs)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
 	fs.StringVar(&c.Bind, "bind", c.Bind, "address to listen on")
@@ -283,7 +289,7 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Bind, strconv.Itoa(c.P
 
 // Validate checks every field and says what to fix.
 func (c Config) Validate() error {
-	errs := c.Monitor.validate()
+	errs := append(c.Monitor.validate(), c.Files.validate()...)
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT=%d is out of range 0-65535", c.Port))
 	}
