@@ -35,6 +35,7 @@ type Store interface {
 	Attachments
 	Previews
 	RecentSearches
+	PushSubscriptions
 
 	// Ping checks the database answers (for /ready).
 	Ping(ctx context.Context) error
