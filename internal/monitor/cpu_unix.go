@@ -1,0 +1,17 @@
+//go:build unix
+
+package monitor
+
+import (
+	"syscall"
+	"time"
+)
+
+// CPUTime is the CPU time this process has used, user and system.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
