@@ -12,6 +12,7 @@ import (
 	stdhtml "html"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -37,6 +38,9 @@ type Mentionable struct {
 type Renderer struct {
 	md     goldmark.Markdown
 	policy *bluemonday.Policy
+	// highlightTime is maxHighlightTime; tests raise it so that a loaded
+	// machine cannot change their output.
+	highlightTime time.Duration
 }
 
 // New builds a Renderer.
@@ -66,7 +70,7 @@ func New() *Renderer {
 		// was typed (nodeRenderer), and javascript:/vbscript:/file:/data:
 		// link targets are emptied.
 	)
-	return &Renderer{md: md, policy: newPolicy()}
+	return &Renderer{md: md, policy: newPolicy(), highlightTime: maxHighlightTime}
 }
 
 // newPolicy is UGCPolicy narrowed and extended for what the renderer emits.
@@ -81,7 +85,11 @@ func newPolicy() *bluemonday.Policy {
 	// Restated from UGCPolicy so the allow-list is visible here.
 	p.AllowURLSchemes("http", "https", "mailto")
 	p.AllowAttrs("class").Matching(regexp.MustCompile(`^language-[\w+#.-]{1,40}$`)).OnElements("code")
-	p.AllowAttrs("class").Matching(regexp.MustCompile(`^mention$`)).OnElements("a", "span")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^mention$`)).OnElements("a")
+	// One rule per element and attribute (a second call replaces the
+	// first): a <span> is a mention or one of chroma's token classes.
+	p.AllowAttrs("class").Matching(spanClassRE).OnElements("span")
+	p.AllowAttrs("class").Matching(regexp.MustCompile(`^chroma$`)).OnElements("pre")
 	p.AllowAttrs("data-user-id").Matching(regexp.MustCompile(`^[0-9]{1,19}$`)).OnElements("a")
 	return p
 }
@@ -99,6 +107,7 @@ func (r *Renderer) Render(body string, members []Mentionable) (html string, ment
 	pc := parser.NewContext()
 	pc.Set(mentionKey, state)
 	doc := r.md.Parser().Parse(text.NewReader(src), parser.WithContext(pc))
+	markHighlights(doc, src, r.highlightTime)
 
 	var buf bytes.Buffer
 	buf.Grow(len(src) + len(src)/2 + 64)
@@ -120,6 +129,7 @@ func (nodeRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
 	reg.Register(ast.KindImage, renderImageAsLink)
 	reg.Register(ast.KindRawHTML, renderRawHTMLAsText)
 	reg.Register(ast.KindHTMLBlock, renderHTMLBlockAsText)
+	reg.Register(ast.KindFencedCodeBlock, renderFencedCode)
 }
 
 // renderRawHTMLAsText shows inline HTML ("wrap it in a <div> tag") as the
