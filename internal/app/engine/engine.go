@@ -14,9 +14,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/broker/memory"
+	observedbroker "github.com/campfire-go/campfire/internal/broker/observed"
 	redisbroker "github.com/campfire-go/campfire/internal/broker/redis"
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/config"
@@ -25,6 +29,7 @@ import (
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
 	"github.com/campfire-go/campfire/internal/store"
+	observedstore "github.com/campfire-go/campfire/internal/store/observed"
 	"github.com/campfire-go/campfire/internal/store/sqlite"
 )
 
@@ -41,6 +46,10 @@ type Options struct {
 	// NoMigrate opens the store without applying migrations (the migrate
 	// command applies them itself).
 	NoMigrate bool
+	// ObserveQuery and ObservePublish, when set, time every store call
+	// (by method name) and every broker publish, for metrics.
+	ObserveQuery   func(operation string, d time.Duration)
+	ObservePublish func(d time.Duration)
 }
 
 // Engine is the backends and the core.
@@ -57,6 +66,9 @@ type Engine struct {
 	// limits, for their metrics; nil without REDIS_URL.
 	RedisBroker *redisbroker.Broker
 	Limits      *ratelimit.Fallback
+	// Redis is the one Redis client, for its pool's metrics; nil without
+	// REDIS_URL.
+	Redis goredis.UniversalClient
 
 	log     *slog.Logger
 	closers []func() error // in the order they must run
@@ -73,6 +85,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	st, err := OpenStore(ctx, cfg, opts.NoMigrate)
 	if err != nil {
 		return nil, err
+	}
+	if opts.ObserveQuery != nil {
+		st = observedstore.New(st, opts.ObserveQuery)
 	}
 	e.Store = st
 	e.closers = append(e.closers, st.Close)
@@ -91,6 +106,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	// The broker closes before the store (it may still be handing events
 	// that lead to reads), so it goes first.
 	e.closers = append([]func() error{e.Broker.Close}, e.closers...)
+	if opts.ObservePublish != nil {
+		e.Broker = observedbroker.New(e.Broker, opts.ObservePublish)
+	}
 
 	co := opts.Core
 	if co.BcryptCost == 0 {

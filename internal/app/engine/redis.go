@@ -46,6 +46,7 @@ func (e *Engine) openRedis(ctx context.Context, cfg config.Config, opts *Options
 		return fmt.Errorf("REDIS_URL: %w", err)
 	}
 	e.closers = append([]func() error{client.Close}, e.closers...)
+	e.Redis = client
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := client.Ping(pctx).Err(); err != nil {
