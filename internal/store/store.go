@@ -231,6 +231,9 @@ type NewMessage struct {
 	Mentions        []int64
 	SkipUnread      []int64 // members connected to the room right now
 	CreatedAt       time.Time
+	// Attachment, when set, is stored with the message (its MessageID and
+	// CreatedAt are filled in); the blob is already written.
+	Attachment *chat.Attachment
 }
 
 // MessageUpdate is an edit.

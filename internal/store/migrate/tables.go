@@ -43,11 +43,12 @@ type table struct {
 var tables = []table{
 	{name: "accounts", key: []string{"id"}, cols: []column{
 		{"id", integer}, {"name", text}, {"join_code", text}, {"created_at", integer},
+		{"logo_key", text},
 	}},
 	{name: "users", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"name", text}, {"email", text}, {"role", text}, {"status", text},
 		{"password_hash", text}, {"bio", text}, {"bot_token_hash", text}, {"webhook_url", text},
-		{"created_at", integer}, {"updated_at", integer},
+		{"created_at", integer}, {"updated_at", integer}, {"avatar_key", text},
 	}},
 	{name: "sessions", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"user_id", integer}, {"token_hash", text}, {"ip", text}, {"user_agent", text},
@@ -72,6 +73,17 @@ var tables = []table{
 	{name: "boosts", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"message_id", integer}, {"booster_id", integer}, {"content", text},
 		{"created_at", integer},
+	}},
+	{name: "link_previews", key: []string{"message_id"}, cols: []column{
+		{"message_id", integer}, {"url", text}, {"title", text}, {"description", text},
+		{"site_name", text}, {"image_key", text}, {"image_type", text}, {"created_at", integer},
+	}},
+	// Attachment rows; their files stay where they are in the blob store
+	// (STORAGE_PATH or STORAGE_URL), which the new instances must share.
+	{name: "attachments", key: []string{"message_id"}, cols: []column{
+		{"message_id", integer}, {"blob_key", text}, {"filename", text}, {"content_type", text},
+		{"byte_size", integer}, {"width", integer}, {"height", integer}, {"thumbnail_key", text},
+		{"state", text}, {"created_at", integer},
 	}},
 	{name: "bans", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"ip", text}, {"created_at", integer},

@@ -60,7 +60,7 @@ const (
 			WHERE ms.room_id = $1 AND ms.unread_at IS NULL AND ms.involvement <> 'invisible'
 				AND ms.user_id <> $2 AND ms.user_id <> ALL($8)
 			RETURNING ms.user_id
-		)
+		)` + postAttachment + `
 		SELECT coalesce((SELECT id FROM existing), 0), coalesce((SELECT id FROM ins), 0),
 			coalesce((SELECT seq FROM ins), 0),
 			ARRAY(SELECT user_id FROM mention ORDER BY user_id),
@@ -70,8 +70,8 @@ const (
 	// boosts to load (most messages have none, and then a page is one query).
 	messagesFrom = `SELECT ` + rowscan.MessageCols + `,
 			ARRAY(SELECT user_id FROM mentions WHERE message_id = m.id ORDER BY user_id),
-			EXISTS (SELECT 1 FROM boosts WHERE message_id = m.id)
-		FROM messages m JOIN users u ON u.id = m.creator_id `
+			EXISTS (SELECT 1 FROM boosts WHERE message_id = m.id)` + attachmentSelect + `
+		FROM messages m JOIN users u ON u.id = m.creator_id ` + attachmentJoin
 	messageByID  = messagesFrom + `WHERE m.id = $1`
 	newestPage   = messagesFrom + `WHERE m.room_id = $1 ORDER BY m.id DESC LIMIT $2`
 	beforePage   = messagesFrom + `WHERE m.room_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3`
@@ -154,8 +154,8 @@ func (j *postJob) queue(b *pgx.Batch) {
 	nm := j.nm
 	b.Queue(lockRoomForPost, nm.RoomID)
 	b.Queue(postCreator, nm.CreatorID)
-	b.Queue(postMessage, cleanArgs([]any{nm.RoomID, nm.CreatorID, rowscan.NullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
-		rowscan.ToMillis(j.at), j.mentions, j.skip})...)
+	b.Queue(postMessage, cleanArgs(append([]any{nm.RoomID, nm.CreatorID, rowscan.NullString(nm.ClientMessageID), nm.Body, nm.BodyHTML,
+		rowscan.ToMillis(j.at), j.mentions, j.skip}, attachmentArgs(nm.Attachment)...))...)
 }
 
 // postRow is what the database answered for one job.
@@ -209,7 +209,7 @@ func (j *postJob) result(q querier, r postRow) postResult {
 	return postResult{msg: chat.Message{
 		ID: r.id, RoomID: nm.RoomID, Seq: r.seq, CreatorID: nm.CreatorID, ClientMessageID: nm.ClientMessageID,
 		Body: nm.Body, BodyHTML: nm.BodyHTML, Creator: r.creator, Mentions: r.kept, Boosts: []chat.Boost{},
-		CreatedAt: j.at, UpdatedAt: j.at,
+		CreatedAt: j.at, UpdatedAt: j.at, Attachment: j.attachment(r.id),
 	}, created: true, newlyUnread: r.newlyUnread}
 }
 

@@ -20,10 +20,12 @@ func scanMessage(sc rowscan.Scanner) (chat.Message, bool, error) {
 	var s rowscan.Message
 	var mentions []int64
 	var hasBoosts bool
-	if err := sc.Scan(append(s.Dest(), &mentions, &hasBoosts)...); err != nil {
+	var att attachmentScan
+	if err := sc.Scan(append(append(s.Dest(), &mentions, &hasBoosts), att.dest()...)...); err != nil {
 		return chat.Message{}, false, err
 	}
 	m := s.Message()
+	m.Attachment = att.attachment(m.ID)
 	if mentions != nil {
 		m.Mentions = mentions
 	}

@@ -120,6 +120,12 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 		}
 		t.takeSeq(nm.RoomID, seq, ms)
 		t.indexLater(id)
+		var att *chat.Attachment
+		if nm.Attachment != nil {
+			if att, err = insertAttachmentOf(t, id, at, *nm.Attachment); err != nil {
+				return result{}, err
+			}
+		}
 		kept := make([]int64, 0, len(mentions))
 		for _, uid := range mentions {
 			res, err := t.exec(insertMention, id, uid)
@@ -148,7 +154,7 @@ func (s *Store) CreateMessage(ctx context.Context, nm store.NewMessage) (chat.Me
 		msg := chat.Message{
 			ID: id, RoomID: nm.RoomID, Seq: seq, CreatorID: nm.CreatorID, ClientMessageID: nm.ClientMessageID,
 			Body: nm.Body, BodyHTML: nm.BodyHTML, Creator: creator, Mentions: kept, Boosts: []chat.Boost{},
-			CreatedAt: at, UpdatedAt: at,
+			CreatedAt: at, UpdatedAt: at, Attachment: att,
 		}
 		return result{msg: msg, created: true, newlyUnread: newlyUnread}, nil
 	})
@@ -192,11 +198,14 @@ func queryMessages(q querier, query string, args ...any) ([]chat.Message, error)
 	return msgs, fillMessages(q, msgs)
 }
 
-// fillMessages loads the mentions and boosts of msgs with one query each,
+// fillMessages loads the mentions, boosts and attachments of msgs with one query each,
 // whatever the number of messages.
 func fillMessages(q querier, msgs []chat.Message) error {
 	if len(msgs) == 0 {
 		return nil
+	}
+	if err := fillPreviews(q, msgs); err != nil {
+		return err
 	}
 	ids := make([]int64, len(msgs))
 	byID := make(map[int64]*chat.Message, len(msgs))
@@ -239,7 +248,11 @@ func fillMessages(q querier, msgs []chat.Message) error {
 			m.Boosts = append(m.Boosts, b)
 		}
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	return fillAttachments(q, list, byID)
 }
 
 func (s *Store) Message(ctx context.Context, id int64) (chat.Message, error) {

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SearchHostile", testSearchHostile},
 		{"HostileText", testHostileText},
 		{"Bans", testBans},
+		{"Attachments", testAttachments},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
