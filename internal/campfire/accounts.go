@@ -216,8 +216,9 @@ func (c *Core) AuthenticateBot(ctx context.Context, key string) (chat.User, erro
 
 // Join signs a person up through the account's join code.
 func (c *Core) Join(ctx context.Context, code string, s Signup, cl Client) (string, chat.User, error) {
-	// Join shares the sign-in budget: both guess at secrets.
-	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "joining", failClosed); err != nil {
+	// Join shares the sign-in budget unless RATE_LIMIT_JOIN gives it its
+	// own: both guess at secrets.
+	if err := c.limit(ctx, c.joinLimit, ipKey(cl.IP), 1, "joining", failClosed); err != nil {
 		return "", chat.User{}, err
 	}
 	acct, err := c.store.Account(ctx)
@@ -256,7 +257,7 @@ func (c *Core) JoinCodeValid(ctx context.Context, code string, cl Client) (chat.
 	if subtle.ConstantTimeCompare([]byte(acct.JoinCode), []byte(code)) == 1 {
 		return acct, true, nil
 	}
-	if err := c.limit(ctx, c.loginLimit, ipKey(cl.IP), 1, "join links", failClosed); err != nil {
+	if err := c.limit(ctx, c.joinLimit, ipKey(cl.IP), 1, "join links", failClosed); err != nil {
 		return acct, false, err
 	}
 	return acct, false, nil

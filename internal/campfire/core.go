@@ -42,6 +42,20 @@ type Options struct {
 	// PostBurst messages per PostPer per user.
 	PostBurst int
 	PostPer   time.Duration
+	// SignInAccount bounds sign-in attempts per account (default 20 per
+	// 10 min), from anywhere and, separately, from each known device.
+	SignInAccount ratelimit.Rate
+	// Join bounds join-code attempts per IP; zero shares the LoginBurst
+	// budget, as both guess at secrets.
+	Join ratelimit.Rate
+	// Actions bounds room creation, pings and profile changes per user
+	// (default 20 per minute).
+	Actions ratelimit.Rate
+	// BotPosts is every bot's posting budget instead of PostBurst/PostPer
+	// (zero: the same as people's); BotPostOverrides gives single bots, by
+	// user id, their own (a CI bot that posts 20 a second).
+	BotPosts         ratelimit.Rate
+	BotPostOverrides map[int64]ratelimit.Rate
 	// Limiters builds the rate limits; nil keeps them in process, per
 	// instance. N instances share one (ratelimit/redis behind
 	// ratelimit.Fallback), so a limit holds across them instead of
@@ -77,6 +91,12 @@ func (o *Options) defaults() {
 		// A person types far slower; a chatty bot or a paste burst fits.
 		o.PostBurst, o.PostPer = 30, 10*time.Second
 	}
+	if o.SignInAccount.IsZero() {
+		o.SignInAccount = ratelimit.Rate{Burst: 20, Per: 10 * time.Minute}
+	}
+	if o.Actions.IsZero() {
+		o.Actions = ratelimit.Rate{Burst: 20, Per: time.Minute}
+	}
 	if o.Limiters == nil {
 		o.Limiters = ratelimit.LocalFactory(100_000)
 	}
@@ -107,6 +127,11 @@ type Core struct {
 	deviceLimit ratelimit.Store // sign-in attempts per account from one known device
 	postLimit   ratelimit.Store // posts, edits and boosts per user, weighted by size
 	actionLimit ratelimit.Store // room creation and profile changes per user
+	joinLimit   ratelimit.Store // join-code attempts per IP (loginLimit unless set)
+	// botPostLimit replaces postLimit for bots when set; botPostLimits for
+	// the bots named in BotPostOverrides (a map fixed at start).
+	botPostLimit  ratelimit.Store
+	botPostLimits map[int64]ratelimit.Store
 
 	banned atomic.Pointer[map[string]struct{}]
 	banMu  sync.Mutex // serialises refreshes of banned
@@ -129,14 +154,27 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 		loginLimit: opts.Limiters("login", opts.LoginBurst, opts.LoginPer),
 		// Guessing one person's password from many addresses: 20 tries per
 		// 10 minutes, generous for a person who forgot it.
-		emailLimit: opts.Limiters("email", 20, 10*time.Minute),
+		emailLimit: opts.Limiters("email", opts.SignInAccount.Burst, opts.SignInAccount.Per),
 		// The same allowance per device that signed in before, kept apart
 		// so a stranger spending the one above locks nobody out.
-		deviceLimit: opts.Limiters("device", 20, 10*time.Minute),
+		deviceLimit: opts.Limiters("device", opts.SignInAccount.Burst, opts.SignInAccount.Per),
 		deviceKey:   deviceKey(opts.DeviceSecret),
 		postLimit:   opts.Limiters("post", opts.PostBurst, opts.PostPer),
-		actionLimit: opts.Limiters("action", 20, time.Minute),
+		actionLimit: opts.Limiters("action", opts.Actions.Burst, opts.Actions.Per),
 		webhooks:    make(chan webhookJob, opts.WebhookQueue),
+	}
+	c.joinLimit = c.loginLimit
+	if r := opts.Join; !r.IsZero() {
+		c.joinLimit = opts.Limiters("join", r.Burst, r.Per)
+	}
+	if r := opts.BotPosts; !r.IsZero() {
+		c.botPostLimit = opts.Limiters("post.bot", r.Burst, r.Per)
+	}
+	c.botPostLimits = make(map[int64]ratelimit.Store, len(opts.BotPostOverrides))
+	for id, r := range opts.BotPostOverrides {
+		// Its own name: a shared store's limits are keyed by name, and each
+		// name has one rate on every instance.
+		c.botPostLimits[id] = opts.Limiters(fmt.Sprintf("post.bot.%d", id), r.Burst, r.Per)
 	}
 	c.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("campfire-dummy-password"), opts.BcryptCost)
 	empty := map[string]struct{}{}
@@ -255,16 +293,30 @@ func (c *Core) limit(ctx context.Context, s ratelimit.Store, key string, n int, 
 	ok, retry, err := s.AllowN(ctx, key, n)
 	if err != nil {
 		if closed {
-			c.log.Error("rate limit undecided; refusing", "what", what, "err", err)
+			c.log.ErrorContext(ctx, "rate limit undecided; refusing", "what", what, "err", err)
 			return chat.Errorf(chat.KindUnavailable, "unavailable", "%s is briefly unavailable; try again shortly", what)
 		}
-		c.log.Warn("rate limit undecided; allowing", "what", what, "err", err)
+		c.log.WarnContext(ctx, "rate limit undecided; allowing", "what", what, "err", err)
 		return nil
 	}
 	if !ok {
 		return chat.RateLimited(what, retry)
 	}
 	return nil
+}
+
+// postBudget is the posting budget u spends: a bot's own when the
+// operator set one, else the bots' when set, else everyone's.
+func (c *Core) postBudget(u chat.User) ratelimit.Store {
+	if u.Role == chat.RoleBot {
+		if s, ok := c.botPostLimits[u.ID]; ok {
+			return s
+		}
+		if c.botPostLimit != nil {
+			return c.botPostLimit
+		}
+	}
+	return c.postLimit
 }
 
 // limitAction spends one of u's tokens for rooms and profile changes.

@@ -46,7 +46,7 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 			return chat.Message{}, false, err
 		}
 	}
-	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), postCost(body), "posting", failOpen); err != nil {
+	if err := c.limit(ctx, c.postBudget(u), keyUser(u.ID), postCost(body), "posting", failOpen); err != nil {
 		return chat.Message{}, false, err
 	}
 	html, mentions, err := c.renderBody(ctx, roomID, body)
@@ -201,7 +201,7 @@ func (c *Core) UpdateMessage(ctx context.Context, u chat.User, id int64, body st
 	if err := chat.CheckBody(body, c.opts.Limits); err != nil {
 		return m, err
 	}
-	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), postCost(body), "editing", failOpen); err != nil {
+	if err := c.limit(ctx, c.postBudget(u), keyUser(u.ID), postCost(body), "editing", failOpen); err != nil {
 		return m, err
 	}
 	html, mentions, err := c.renderBody(ctx, m.RoomID, body)
@@ -244,7 +244,7 @@ func (c *Core) Boost(ctx context.Context, u chat.User, messageID int64, content 
 	if err != nil {
 		return chat.Boost{}, err
 	}
-	if err := c.limit(ctx, c.postLimit, keyUser(u.ID), 1, "boosting", failOpen); err != nil {
+	if err := c.limit(ctx, c.postBudget(u), keyUser(u.ID), 1, "boosting", failOpen); err != nil {
 		return chat.Boost{}, err
 	}
 	b, err := c.store.CreateBoost(ctx, messageID, u.ID, content)

@@ -79,6 +79,9 @@ type Config struct {
 	Monitor Monitor
 	// Files is blob storage and upload limits (files.go).
 	Files Files
+	// Limits are the rate limits, sockets per account and message size
+	// (limits.go).
+	Limits Limits
 }
 
 // Default returns the defaults of the contract's "Running" table.
@@ -92,6 +95,7 @@ func Default() Config {
 		RedisPrefix:     "campfire:",
 		ShutdownTimeout: 9 * time.Second,
 		BcryptCost:      12,
+		Limits:          DefaultLimits(),
 	}
 }
 
@@ -114,9 +118,13 @@ func Load(args []string, environ []string) (Config, error) {
 	if err := c.Files.fromEnv(env); err != nil {
 		return c, err
 	}
+	if err := c.Limits.fromEnv(env); err != nil {
+		return c, err
+	}
 	fs := flag.NewFlagSet("campfire", flag.ContinueOnError)
 	c.Monitor.flags(fs)
 	c.Files.flags(fs)
+	c.Limits.flags(fs)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
 	fs.StringVar(&c.Bind, "bind", c.Bind, "address to listen on")
@@ -290,6 +298,7 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Bind, strconv.Itoa(c.P
 // Validate checks every field and says what to fix.
 func (c Config) Validate() error {
 	errs := append(c.Monitor.validate(), c.Files.validate()...)
+	errs = append(errs, c.Limits.validate()...)
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT=%d is out of range 0-65535", c.Port))
 	}

@@ -128,3 +128,82 @@ func TestDatabaseURLErrorHidesPassword(t *testing.T) {
 		t.Fatalf("an absurd pool size: %v", err)
 	}
 }
+
+// The limits' defaults are today's (docs/notes.md "Rate limits"), and each
+// is set by its variable or its flag, the flag winning.
+func TestLimits(t *testing.T) {
+	c, err := Load(nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.Limits
+	if l.Posts.String() != "30/10s" || l.SignInIP.String() != "10/3m" || l.SignInAccount.String() != "20/10m" ||
+		l.Actions.String() != "20/1m" || !l.Join.IsZero() || !l.BotPosts.IsZero() || l.BotOverrides != nil ||
+		l.SocketsPerUser != 32 || l.MessageBytes != 65536 {
+		t.Fatalf("defaults = %+v", l)
+	}
+	c, err = Load([]string{"-rate-limit-posts", "60/10s", "-max-sockets-per-user", "8"}, []string{
+		"RATE_LIMIT_POSTS=5/1s", "RATE_LIMIT_BOT_POSTS=100/10s", "RATE_LIMIT_BOT_OVERRIDES= 12=40/1s, 15=1000/1m ",
+		"RATE_LIMIT_SIGNIN_IP=5/1m", "RATE_LIMIT_SIGNIN_ACCOUNT=50/1h", "RATE_LIMIT_JOIN=3/1m", "RATE_LIMIT_ACTIONS=100/1m",
+		"MAX_SOCKETS_PER_USER=4", "MAX_MESSAGE_BYTES=131072",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = c.Limits
+	if l.Posts.String() != "60/10s" || l.BotPosts.String() != "100/10s" || l.SignInIP.String() != "5/1m" ||
+		l.SignInAccount.String() != "50/1h" || l.Join.String() != "3/1m" || l.Actions.String() != "100/1m" ||
+		l.SocketsPerUser != 8 || l.MessageBytes != 131072 {
+		t.Fatalf("set = %+v", l)
+	}
+	if len(l.BotOverrides) != 2 || l.BotOverrides[12].String() != "40/1s" || l.BotOverrides[15].String() != "1000/1m" {
+		t.Fatalf("overrides = %v", l.BotOverrides)
+	}
+	if got := l.BotOverrides[12].PerSecond(); got != 40 {
+		t.Errorf("40/1s is %v per second", got)
+	}
+}
+
+// A bad limit stops the start with one line naming the variable (or flag).
+func TestLimitsInvalid(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  string
+		want string
+	}{
+		{nil, "RATE_LIMIT_POSTS=30", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=abc/10s", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=30/ten", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=0/10s", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=30/1ms", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=30/-10s", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_POSTS=5000000/1s", "RATE_LIMIT_POSTS"},
+		{nil, "RATE_LIMIT_BOT_POSTS=x", "RATE_LIMIT_BOT_POSTS"},
+		{nil, "RATE_LIMIT_SIGNIN_IP=10/100h", "RATE_LIMIT_SIGNIN_IP"},
+		{nil, "RATE_LIMIT_SIGNIN_ACCOUNT=-1/1m", "RATE_LIMIT_SIGNIN_ACCOUNT"},
+		{nil, "RATE_LIMIT_JOIN=1/0s", "RATE_LIMIT_JOIN"},
+		{nil, "RATE_LIMIT_ACTIONS=/", "RATE_LIMIT_ACTIONS"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=12", "RATE_LIMIT_BOT_OVERRIDES"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=abc=40/1s", "RATE_LIMIT_BOT_OVERRIDES"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=0=40/1s", "RATE_LIMIT_BOT_OVERRIDES"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=12=40/1s,12=50/1s", "listed twice"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=12=40", "RATE_LIMIT_BOT_OVERRIDES"},
+		{nil, "RATE_LIMIT_BOT_OVERRIDES=,", "RATE_LIMIT_BOT_OVERRIDES"},
+		{nil, "MAX_SOCKETS_PER_USER=many", "MAX_SOCKETS_PER_USER"},
+		{nil, "MAX_SOCKETS_PER_USER=0", "MAX_SOCKETS_PER_USER"},
+		{nil, "MAX_MESSAGE_BYTES=10", "MAX_MESSAGE_BYTES"},
+		{nil, "MAX_MESSAGE_BYTES=100000000", "MAX_MESSAGE_BYTES"},
+		{[]string{"-rate-limit-posts", "fast"}, "", "rate-limit-posts"},
+		{[]string{"-rate-limit-bot-overrides", "1=x"}, "", "rate-limit-bot-overrides"},
+		{[]string{"-max-message-bytes", "1"}, "", "MAX_MESSAGE_BYTES"},
+	} {
+		_, err := Load(tc.args, []string{tc.env})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v %s: err = %v, want it to name %s", tc.args, tc.env, err, tc.want)
+			continue
+		}
+		if strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v %s: error spans lines: %q", tc.args, tc.env, err)
+		}
+	}
+}

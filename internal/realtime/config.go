@@ -158,3 +158,21 @@ func (c Config) withDefaults() Config {
 	setD(&c.SubscribeWait, d.SubscribeWait)
 	return c
 }
+
+// FollowLimits raises the per-socket limits so they never undercut the
+// operator's settings (config.Limits): the post bucket refills at least at
+// postRate a second and holds at least postBurst, the frame bucket keeps the
+// defaults' headroom above it for pings, subscribes and typing, and a frame
+// may carry the largest message. With the default settings nothing changes.
+// Only people post over the cable (it authenticates sessions; bots have
+// none), so postRate is the people's posting budget.
+func (c Config) FollowLimits(postRate float64, postBurst, messageBytes int) Config {
+	c = c.withDefaults()
+	d := DefaultConfig
+	c.PostRate = max(c.PostRate, postRate)
+	c.PostBurst = max(c.PostBurst, postBurst)
+	c.FrameRate = max(c.FrameRate, c.PostRate+d.FrameRate-d.PostRate)
+	c.FrameBurst = max(c.FrameBurst, c.PostBurst+d.FrameBurst-d.PostBurst)
+	c.ReadLimit = max(c.ReadLimit, int64(messageBytes))
+	return c
+}
