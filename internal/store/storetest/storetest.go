@@ -61,6 +61,14 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"HostileText", testHostileText},
 		{"Bans", testBans},
 		{"Attachments", testAttachments},
+		{"PushSubscriptions", testPushSubscriptions},
+		{"PushSubscriptionCap", testPushSubscriptionCap},
+		{"UnreadRoomCounts", testUnreadRoomCounts},
+		{"VAPIDKeys", testVAPIDKeys},
+		{"RecentSearches", testRecentSearches},
+		{"RecentSearchesConcurrent", testRecentSearchesConcurrent},
+		{"Previews", testPreviews},
+		{"Avatars", testAvatars},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {
