@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/campfire-go/campfire/internal/chat"
 )
 
 // PushSubscription is one browser's Web Push endpoint and the keys its
@@ -16,6 +18,13 @@ type PushSubscription struct {
 	Auth      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+}
+
+// PushTarget is a subscription of a room member with their involvement in
+// the room.
+type PushTarget struct {
+	PushSubscription
+	Involvement chat.Involvement
 }
 
 // VAPIDKeys is the server's VAPID key pair (RFC 8292), base64url: the
@@ -44,6 +53,11 @@ type PushSubscriptions interface {
 	// PushSubscriptionsFor lists the subscriptions of userIDs, ordered by
 	// user then id. Empty input, empty output.
 	PushSubscriptionsFor(ctx context.Context, userIDs []int64) ([]PushSubscription, error)
+	// PushTargets lists the subscriptions of roomID's active people (never
+	// bots) other than exceptUserID whose involvement there is everything
+	// or mentions, by user then id. It reads the subscriptions, not the
+	// members, so a big room without subscribers costs next to nothing.
+	PushTargets(ctx context.Context, roomID, exceptUserID int64) ([]PushTarget, error)
 	// UnreadRoomCounts counts the rooms each of userIDs has unread (their
 	// app badge); users with none are absent from the map.
 	UnreadRoomCounts(ctx context.Context, userIDs []int64) (map[int64]int, error)

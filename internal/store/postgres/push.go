@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 
+	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
 	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
@@ -11,7 +12,7 @@ const (
 	// One person's subscriptions are saved one at a time, so the trim that
 	// follows sees every row it must count (under READ COMMITTED two
 	// concurrent trims would each miss the other's insert).
-	lockPush = `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':push:' || $1::text, 0))`
+	lockPush = `SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':push:' || $1::bigint::text, 0))`
 	// An endpoint already stored is taken over: the browser profile now
 	// notifies whoever subscribed it last. updated_at is kept strictly above
 	// the person's newest, so the cap evicts in save order within a millisecond.
@@ -27,6 +28,13 @@ const (
 	expirePush   = `DELETE FROM push_subscriptions WHERE id = $1`
 	pushForUsers = `SELECT id, user_id, endpoint, p256dh, auth, created_at, updated_at FROM push_subscriptions
 		WHERE user_id = ANY($1) ORDER BY user_id, id`
+	pushTargets = `SELECT ps.id, ps.user_id, ps.endpoint, ps.p256dh, ps.auth, ps.created_at, ps.updated_at, m.involvement
+		FROM push_subscriptions ps
+		JOIN memberships m ON m.room_id = $1 AND m.user_id = ps.user_id
+		JOIN users u ON u.id = ps.user_id
+		WHERE ps.user_id <> $2 AND u.status = 'active' AND u.role <> 'bot'
+			AND m.involvement IN ('everything', 'mentions')
+		ORDER BY ps.user_id, ps.id`
 	unreadRoomCounts = `SELECT user_id, count(*) FROM memberships
 		WHERE user_id = ANY($1) AND unread_at IS NOT NULL AND involvement <> 'invisible'
 		GROUP BY user_id`
@@ -83,6 +91,23 @@ func (s *Store) PushSubscriptionsFor(ctx context.Context, userIDs []int64) ([]st
 		return err
 	})
 	return out, dbErr("push subscriptions", err)
+}
+
+func (s *Store) PushTargets(ctx context.Context, roomID, exceptUserID int64) ([]store.PushTarget, error) {
+	out := []store.PushTarget{}
+	err := s.run(ctx, func(q querier) error {
+		rows, err := q.query(pushTargets, roomID, exceptUserID)
+		got, err := collect(rows, err, func(sc rowscan.Scanner) (p store.PushTarget, err error) {
+			var created, updated int64
+			var inv string
+			err = sc.Scan(&p.ID, &p.UserID, &p.Endpoint, &p.P256dh, &p.Auth, &created, &updated, &inv)
+			p.CreatedAt, p.UpdatedAt, p.Involvement = rowscan.FromMillis(created), rowscan.FromMillis(updated), chat.Involvement(inv)
+			return p, err
+		})
+		out = append(out, got...)
+		return err
+	})
+	return out, dbErr("push targets", err)
 }
 
 func (s *Store) UnreadRoomCounts(ctx context.Context, userIDs []int64) (map[int64]int, error) {

@@ -23,6 +23,13 @@ const (
 	expirePush   = `DELETE FROM push_subscriptions WHERE id = ?`
 	pushForUsers = `SELECT id, user_id, endpoint, p256dh, auth, created_at, updated_at FROM push_subscriptions
 		WHERE user_id IN (SELECT value FROM json_each(?)) ORDER BY user_id, id`
+	pushTargets = `SELECT ps.id, ps.user_id, ps.endpoint, ps.p256dh, ps.auth, ps.created_at, ps.updated_at, m.involvement
+		FROM push_subscriptions ps
+		JOIN memberships m ON m.room_id = ?1 AND m.user_id = ps.user_id
+		JOIN users u ON u.id = ps.user_id
+		WHERE ps.user_id <> ?2 AND u.status = 'active' AND u.role <> 'bot'
+			AND m.involvement IN ('everything', 'mentions')
+		ORDER BY ps.user_id, ps.id`
 	unreadRoomCounts = `SELECT user_id, count(*) FROM memberships
 		WHERE user_id IN (SELECT value FROM json_each(?)) AND unread_at IS NOT NULL AND involvement <> 'invisible'
 		GROUP BY user_id`
@@ -79,6 +86,25 @@ func (s *Store) PushSubscriptionsFor(ctx context.Context, userIDs []int64) ([]st
 		out = append(out, p)
 	}
 	return out, dbErr("push subscriptions", rows.Err())
+}
+
+func (s *Store) PushTargets(ctx context.Context, roomID, exceptUserID int64) ([]store.PushTarget, error) {
+	out := []store.PushTarget{}
+	rows, err := s.read(ctx).query(pushTargets, roomID, exceptUserID)
+	if err != nil {
+		return nil, dbErr("push targets", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p store.PushTarget
+		var created, updated int64
+		if err := rows.Scan(&p.ID, &p.UserID, &p.Endpoint, &p.P256dh, &p.Auth, &created, &updated, &p.Involvement); err != nil {
+			return nil, dbErr("push targets", err)
+		}
+		p.CreatedAt, p.UpdatedAt = rowscan.FromMillis(created), rowscan.FromMillis(updated)
+		out = append(out, p)
+	}
+	return out, dbErr("push targets", rows.Err())
 }
 
 func (s *Store) UnreadRoomCounts(ctx context.Context, userIDs []int64) (map[int64]int, error) {

@@ -157,3 +157,46 @@ func testVAPIDKeys(t *testing.T, s store.Store) {
 		t.Fatalf("second = %+v, want the first pair", second)
 	}
 }
+
+func testPushTargets(t *testing.T, s store.Store) {
+	w := setup(t, s)
+	bob, cat, dan, eve := w.user(t, "Bob"), w.user(t, "Cat"), w.user(t, "Dan"), w.user(t, "Eve")
+	bot := w.bot(t, "Deploy")
+	for _, u := range []chat.User{w.admin, bob, cat, dan, eve, bot} {
+		_, err := s.SavePushSubscription(ctx(t), pushSub(u, "https://push.example/"+u.Name), 20)
+		must(t, err)
+	}
+	_, err := s.SavePushSubscription(ctx(t), pushSub(bob, "https://push.example/Bob-phone"), 20)
+	must(t, err)
+	must(t, s.SetInvolvement(ctx(t), w.allTalk.ID, bob.ID, chat.InvolvementEverything))
+	must(t, s.SetInvolvement(ctx(t), w.allTalk.ID, dan.ID, chat.InvolvementNothing))
+	must(t, s.SetInvolvement(ctx(t), w.allTalk.ID, eve.ID, chat.InvolvementInvisible))
+	_, err = s.DeactivateUser(ctx(t), cat.ID, chat.StatusDeactivated)
+	must(t, err)
+	closed := w.room(t, "Closed", chat.RoomClosed, w.admin)
+
+	got, err := s.PushTargets(ctx(t), w.allTalk.ID, w.admin.ID)
+	must(t, err)
+	var desc []string
+	for _, p := range got {
+		desc = append(desc, fmt.Sprintf("%s:%s", p.Endpoint, p.Involvement))
+	}
+	// Bob both devices (everything); Dan (nothing), Eve (invisible), Cat
+	// (deactivated), the bot and the author are left out.
+	want := "[https://push.example/Bob:everything https://push.example/Bob-phone:everything]"
+	if fmt.Sprint(desc) != want {
+		t.Fatalf("targets = %v, want %s", desc, want)
+	}
+	// A closed room of the admin alone: a post by anyone else reaches them
+	// (shared rooms default to mentions).
+	got, err = s.PushTargets(ctx(t), closed.ID, bob.ID)
+	must(t, err)
+	if len(got) != 1 || got[0].UserID != w.admin.ID || got[0].Involvement != chat.InvolvementMentions {
+		t.Fatalf("closed room targets = %+v", got)
+	}
+	got, err = s.PushTargets(ctx(t), closed.ID, w.admin.ID)
+	must(t, err)
+	if got == nil || len(got) != 0 {
+		t.Fatalf("closed room, author excluded: %+v", got)
+	}
+}

@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Attachments", testAttachments},
 		{"PushSubscriptions", testPushSubscriptions},
 		{"PushSubscriptionCap", testPushSubscriptionCap},
+		{"PushTargets", testPushTargets},
 		{"UnreadRoomCounts", testUnreadRoomCounts},
 		{"VAPIDKeys", testVAPIDKeys},
 		{"RecentSearches", testRecentSearches},
