@@ -97,6 +97,7 @@ type Account struct {
 	ID        int64
 	Name      string
 	JoinCode  string
+	LogoKey   string // blob key of the uploaded logo, "" for none
 	CreatedAt time.Time
 }
 
@@ -111,6 +112,9 @@ type User struct {
 	PasswordHash string
 	// BotTokenHash is the SHA-256 of a bot's key token; empty for people.
 	BotTokenHash string
+	// AvatarKey is the blob key of an uploaded avatar, "" for the
+	// generated initials; a new picture gets a new key.
+	AvatarKey string
 	// WebhookURL is where a bot hears about mentions and pings.
 	WebhookURL string
 	CreatedAt  time.Time
@@ -177,6 +181,8 @@ type Message struct {
 	Mentions        []int64
 	Boosts          []Boost
 	CreatedAt       time.Time
+	// Preview is the link preview found after posting, nil for none.
+	Preview *LinkPreview
 	// UpdatedAt moves on edits and on boosts (what a reconnecting client
 	// refetches); EditedAt only on edits, zero when never edited.
 	UpdatedAt time.Time

@@ -85,6 +85,10 @@ var tables = []table{
 		{"byte_size", integer}, {"width", integer}, {"height", integer}, {"thumbnail_key", text},
 		{"state", text}, {"created_at", integer},
 	}},
+	{name: "link_previews", key: []string{"message_id"}, cols: []column{
+		{"message_id", integer}, {"url", text}, {"title", text}, {"description", text},
+		{"site_name", text}, {"image_key", text}, {"image_type", text}, {"created_at", integer},
+	}},
 	{name: "bans", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"ip", text}, {"created_at", integer},
 	}},

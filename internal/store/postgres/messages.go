@@ -274,6 +274,9 @@ func queryMessages(q querier, query string, args ...any) ([]chat.Message, error)
 		}
 		return m, err
 	})
+	if err == nil {
+		err = fillPreviews(q, msgs)
+	}
 	if err != nil || len(boosted) == 0 {
 		return msgs, err
 	}

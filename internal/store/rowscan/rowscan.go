@@ -20,14 +20,14 @@ import (
 // m messages, b boosts, s sessions.
 const (
 	UserCols = `u.id, u.name, coalesce(u.email, ''), u.role, u.status, u.password_hash, u.bio,
-		u.bot_token_hash, u.webhook_url, u.created_at, u.updated_at`
+		u.bot_token_hash, u.webhook_url, u.created_at, u.updated_at, u.avatar_key`
 	RoomCols = `r.id, r.name, r.type, r.creator_id, r.last_seq, coalesce(r.last_message_at, 0),
 		r.created_at, r.updated_at`
 	MessageCols = `m.id, m.room_id, m.seq, m.creator_id, coalesce(m.client_message_id, ''), m.body, m.body_html,
 		m.created_at, m.updated_at, coalesce(m.edited_at, 0), ` + UserCols
 	BoostCols   = `b.id, b.message_id, b.booster_id, b.content, b.created_at, ` + UserCols
 	SessionCols = `s.id, s.user_id, s.token_hash, s.ip, s.user_agent, s.created_at, s.last_active_at`
-	AccountCols = `id, name, join_code, created_at`
+	AccountCols = `id, name, join_code, created_at, logo_key`
 )
 
 // For a RETURNING clause, which takes no alias.
@@ -113,7 +113,7 @@ type User struct {
 func (s *User) Dest() []any {
 	u := &s.u
 	return []any{&u.ID, &u.Name, &u.Email, (*string)(&u.Role), (*string)(&u.Status), &u.PasswordHash, &u.Bio,
-		&u.BotTokenHash, &u.WebhookURL, &s.created, &s.updated}
+		&u.BotTokenHash, &u.WebhookURL, &s.created, &s.updated, &u.AvatarKey}
 }
 
 // User is the user read, after a successful Scan into Dest.
@@ -228,7 +228,7 @@ func ScanSession(sc Scanner, extra ...any) (chat.Session, error) {
 func ScanAccount(sc Scanner) (chat.Account, error) {
 	var a chat.Account
 	var created int64
-	if err := sc.Scan(&a.ID, &a.Name, &a.JoinCode, &created); err != nil {
+	if err := sc.Scan(&a.ID, &a.Name, &a.JoinCode, &created, &a.LogoKey); err != nil {
 		return chat.Account{}, err
 	}
 	a.CreatedAt = FromMillis(created)

@@ -204,6 +204,9 @@ func fillMessages(q querier, msgs []chat.Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	if err := fillPreviews(q, msgs); err != nil {
+		return err
+	}
 	ids := make([]int64, len(msgs))
 	byID := make(map[int64]*chat.Message, len(msgs))
 	for i := range msgs {
