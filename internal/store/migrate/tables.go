@@ -92,6 +92,9 @@ var tables = []table{
 	{name: "bans", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"ip", text}, {"created_at", integer},
 	}},
+	{name: "recent_searches", key: []string{"id"}, identity: true, cols: []column{
+		{"id", integer}, {"user_id", integer}, {"query", text}, {"searched_at", integer},
+	}},
 }
 
 // notCopied are tables of either schema that hold no data of their own.
