@@ -1,10 +1,14 @@
 package ui
 
 import (
+	"bytes"
+	"compress/gzip"
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/campfire-go/campfire/internal/campfire"
@@ -44,6 +48,7 @@ func setPageHeaders(h http.Header) {
 // handler, whose error becomes a page.
 func (u *UI) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w = &pageWriter{ResponseWriter: w, gzip: accepts(r, "gzip"), head: r.Method == http.MethodHead}
 		setPageHeaders(w.Header())
 		v := &visit{clock: clockFrom(r)}
 		unsafe := r.Method != http.MethodGet && r.Method != http.MethodHead
@@ -142,4 +147,56 @@ func parseForm(r *http.Request) error {
 		return chat.Errorf(chat.KindBadRequest, "bad_form", "that form could not be read")
 	}
 	return nil
+}
+
+// pageWriter carries what writePage needs to know about the request to a
+// handler's ResponseWriter. Anything else a handler writes (a redirect, a
+// QR code) passes through untouched.
+type pageWriter struct {
+	http.ResponseWriter
+	gzip, head bool // the browser accepts gzip; the request is a HEAD
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (pw *pageWriter) Unwrap() http.ResponseWriter { return pw.ResponseWriter }
+
+// minGzip is the smallest page worth compressing: below about a packet,
+// gzip saves no round trip and its header eats the gain.
+const minGzip = 1400
+
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, gzip.DefaultCompression)
+	return zw
+}}
+
+// writePage sends a whole rendered page, gzipped when the browser accepts
+// it (a room page shrinks about tenfold). Pages are rendered into a buffer
+// before a byte is sent, and are never streamed, ranged or cached
+// (no-store, no ETag), so compressing the buffer breaks none of those; the
+// WebSocket, the API and the static files (precompressed in assets.go)
+// never come through here.
+func writePage(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Add("Vary", "Accept-Encoding")
+	pw, _ := w.(*pageWriter)
+	if pw != nil && pw.gzip && len(body) >= minGzip && h.Get("Content-Encoding") == "" {
+		var buf bytes.Buffer
+		buf.Grow(len(body) / 4)
+		zw := gzipWriters.Get().(*gzip.Writer)
+		zw.Reset(&buf)
+		_, err := zw.Write(body)
+		if err == nil {
+			err = zw.Close()
+		}
+		gzipWriters.Put(zw)
+		if err == nil && buf.Len() < len(body) {
+			h.Set("Content-Encoding", "gzip")
+			body = buf.Bytes()
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if pw == nil || !pw.head {
+		_, _ = w.Write(body)
+	}
 }

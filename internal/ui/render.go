@@ -3,7 +3,6 @@ package ui
 import (
 	"bytes"
 	"embed"
-	"fmt"
 	"html/template"
 	"io/fs"
 	"net/http"
@@ -24,7 +23,8 @@ type pages struct {
 
 func parsePages(a *assets) (*pages, error) {
 	funcs := template.FuncMap{
-		"asset": a.url,
+		"asset":          a.url,
+		"modulePreloads": a.modulePreloads,
 		"icon": func(name string) (template.HTML, error) {
 			u, err := a.url("icons.svg")
 			if err != nil {
@@ -96,7 +96,5 @@ func (u *UI) render(w http.ResponseWriter, status int, page string, data any) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Length", fmt.Sprint(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	writePage(w, status, buf.Bytes())
 }
