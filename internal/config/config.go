@@ -79,6 +79,8 @@ type Config struct {
 	Monitor Monitor
 	// Files is blob storage and upload limits (files.go).
 	Files Files
+	// Previews turns link previews off (previews.go).
+	Previews Previews
 	// Limits are the rate limits, sockets per account and message size
 	// (limits.go).
 	Limits Limits
@@ -118,12 +120,16 @@ func Load(args []string, environ []string) (Config, error) {
 	if err := c.Files.fromEnv(env); err != nil {
 		return c, err
 	}
+	if err := c.Previews.fromEnv(env); err != nil {
+		return c, err
+	}
 	if err := c.Limits.fromEnv(env); err != nil {
 		return c, err
 	}
 	fs := flag.NewFlagSet("campfire", flag.ContinueOnError)
 	c.Monitor.flags(fs)
 	c.Files.flags(fs)
+	c.Previews.flags(fs)
 	c.Limits.flags(fs)
 	fs.SetOutput(io.Discard)
 	fs.IntVar(&c.Port, "port", c.Port, "port to listen on")
