@@ -63,8 +63,9 @@ type Graph struct {
 // end-to-end and API tests and the bench tools all build through it, so
 // they all run on the backends the configuration names.
 func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options) (*Graph, error) {
+	log = slog.New(web.RequestIDHandler(log.Handler())) // lines about a request carry its id
 	m := metrics.New(cfg.InstanceID)
-	co := opts.Core
+	co := coreLimits(cfg.Limits, opts.Core)
 	if next := co.OnMessage; next != nil {
 		co.OnMessage = func(d time.Duration) { m.MessageStored(d); next(d) }
 	} else {
@@ -79,7 +80,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	if opts.Tap != nil {
 		b = tapBroker{Broker: b, tap: opts.Tap}
 	}
-	g.Hub = realtime.New(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID, TrustProxy: cfg.TrustProxy},
+	g.Hub = realtime.New(hubLimits(realtime.Config{AllowedOrigins: cfg.AllowedOrigins, InstanceID: cfg.InstanceID, TrustProxy: cfg.TrustProxy}, cfg.Limits, co),
 		e.Core, b, e.Presence, log)
 	e.Core.SetLocalControl(g.Hub.Handle)
 	registerHubMetrics(m, g.Hub)

@@ -93,8 +93,9 @@ func (a *API) Wrap(next http.Handler) http.Handler {
 }
 
 // finish writes the request's log line and reports it to the metrics hook.
-// It logs the route pattern, never the path: bot keys live in paths, and
-// tokens can hide in query strings.
+// It logs the route pattern and the path with its secrets redacted
+// (loggedPath): bot keys live in paths. Never the query (tokens can hide
+// there), headers (Authorization, cookies) or bodies (passwords).
 func (a *API) finish(r *http.Request, rw *responseWriter, info *requestInfo, start time.Time) {
 	status := rw.status
 	if status == 0 {
@@ -116,6 +117,7 @@ func (a *API) finish(r *http.Request, rw *responseWriter, info *requestInfo, sta
 		slog.String("request_id", info.id),
 		slog.String("method", r.Method),
 		slog.String("route", routeLabel(r)),
+		slog.String("path", loggedPath(r)),
 		slog.Int("status", status),
 		slog.Duration("duration", d),
 		slog.Int64("bytes", rw.bytes),
@@ -141,13 +143,18 @@ func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// requestID reuses a proxy's X-Request-Id when trusted and sane, so one id
-// follows a request through the proxy's and our logs.
+// maxRequestID bounds a request id taken from X-Request-Id (a UUID is 36,
+// HAProxy's unique-id format about 50).
+const maxRequestID = 128
+
+// requestID reuses the caller's X-Request-Id (nginx's $request_id, a
+// client's own) when it is sane, so one id follows a request through the
+// proxy's, the client's and our logs; otherwise it makes one. Sane is
+// printable ASCII without spaces or quotes, at most maxRequestID bytes: it
+// goes into log lines and a response header as is.
 func (a *API) requestID(r *http.Request) string {
-	if a.trustProxy {
-		if id := r.Header.Get("X-Request-Id"); len(id) > 0 && len(id) <= 64 && !strings.ContainsFunc(id, notIDRune) {
-			return id
-		}
+	if id := r.Header.Get("X-Request-Id"); len(id) > 0 && len(id) <= maxRequestID && !strings.ContainsFunc(id, notIDRune) {
+		return id
 	}
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
@@ -155,7 +162,77 @@ func (a *API) requestID(r *http.Request) string {
 }
 
 func notIDRune(r rune) bool {
-	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.')
+	return r <= ' ' || r > '~' || r == '"' || r == '\\' || r == '\''
+}
+
+// RequestIDHandler adds the request id to every record logged with a
+// request's context (slog's *Context methods, LogAttrs) that does not
+// carry one already, so the core's and the pages' lines about a request
+// can be found by the id in its access line and X-Request-Id header.
+func RequestIDHandler(h slog.Handler) slog.Handler {
+	if _, ok := h.(requestIDHandler); ok {
+		return h
+	}
+	return requestIDHandler{h}
+}
+
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, r slog.Record) error {
+	if info := infoFrom(ctx); info != nil {
+		has := false
+		r.Attrs(func(a slog.Attr) bool {
+			has = a.Key == "request_id"
+			return !has
+		})
+		if !has {
+			r = r.Clone()
+			r.AddAttrs(slog.String("request_id", info.id))
+		}
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h requestIDHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(as)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
+}
+
+// loggedPath is the request's path for the log with every wildcard that is
+// not a plain number replaced: bot keys ({bot_key}), join codes and file
+// names never reach the log, room and message ids do. An unmatched request
+// logs no path (it may be a mistyped URL holding a key).
+func loggedPath(r *http.Request) string {
+	if r.Pattern == "" {
+		return ""
+	}
+	pat := r.Pattern
+	if _, p, ok := strings.Cut(pat, " "); ok {
+		pat = p
+	}
+	if i := strings.IndexByte(pat, '/'); i > 0 {
+		pat = pat[i:] // a host in the pattern
+	}
+	segs := strings.Split(pat, "/")
+	for i, seg := range segs {
+		if !strings.HasPrefix(seg, "{") || !strings.HasSuffix(seg, "}") {
+			continue
+		}
+		name := strings.TrimSuffix(strings.Trim(seg, "{}"), "...")
+		if name == "$" {
+			segs[i] = ""
+			continue
+		}
+		v := r.PathValue(name)
+		if v == "" || len(v) > 20 || strings.ContainsFunc(v, func(c rune) bool { return c < '0' || c > '9' }) {
+			v = "[redacted]"
+		}
+		segs[i] = v
+	}
+	return strings.Join(segs, "/")
 }
 
 // ClientFrom returns where r came from, for sessions, rate limits and bans:
