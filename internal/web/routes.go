@@ -65,6 +65,8 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"POST /api/v1/messages/{id}/boosts", a.authed(a.boostCreate)},
 		{"DELETE /api/v1/boosts/{id}", a.authed(a.boostDelete)},
 		{"GET /api/v1/search", a.authed(a.searchShow)},
+		{"GET /api/v1/searches/recent", a.authed(a.recentSearchesList)},
+		{"DELETE /api/v1/searches/recent", a.authed(a.recentSearchesDelete)},
 
 		// Bots, administered.
 		{"GET /api/v1/bots", a.authed(a.botsList)},
