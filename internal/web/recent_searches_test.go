@@ -57,8 +57,8 @@ func TestRecentSearches(t *testing.T) {
 	search(ada, "  quarterly   report ", 200) // spaces are trimmed and collapsed
 	search(ada, "pineapple", 200)             // a repeat moves to the front, once
 	search(ada, "quarterly report", 200)
-	search(ada, "", 200)                     // nothing searched, nothing kept
-	search(ada, "a\x07b", 422)               // refused searches are not kept
+	search(ada, "", 200)       // nothing searched, nothing kept
+	search(ada, "a\x07b", 422) // refused searches are not kept
 	search(ada, string(make([]byte, 201)), 422)
 	wantRecent(t, s, ada, "quarterly report", "pineapple")
 
