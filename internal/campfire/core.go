@@ -138,6 +138,7 @@ type Core struct {
 
 	contact      atomic.Pointer[cachedContact]
 	webhooks     chan webhookJob
+	media        media // link previews, avatars, logo (previews.go)
 	localControl func(broker.Event)
 	deviceKey    []byte // HMAC key of known-device tokens
 	// dummyHash makes a sign-in for an unknown email cost as much as one
@@ -202,6 +203,7 @@ func (c *Core) Run(ctx context.Context) error {
 	for range c.opts.WebhookWorkers {
 		wg.Go(func() { c.webhookWorker(ctx) })
 	}
+	wg.Go(func() { c.runPreviews(ctx) })
 	// Other instances may ban too; pick their bans up within a minute.
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()

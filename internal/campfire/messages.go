@@ -82,6 +82,7 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	})
 	c.publishToUsers(ctx, wire.TypeRoomUnread, unread, wire.RoomIDFrame(wire.TypeRoomUnread, roomID))
 	c.notifyBots(ctx, room.Room, m)
+	c.queuePreview(m)
 	return m, true, nil
 }
 
@@ -214,6 +215,7 @@ func (c *Core) UpdateMessage(ctx context.Context, u chat.User, id int64, body st
 	}
 	c.publish(ctx, broker.Event{Type: wire.TypeMessageUpdated, RoomID: m.RoomID,
 		Frame: wire.MessageFrame(wire.TypeMessageUpdated, wire.NewMessage(m))})
+	c.queuePreview(m)
 	return m, nil
 }
 
@@ -231,6 +233,9 @@ func (c *Core) DeleteMessage(ctx context.Context, u chat.User, id int64) error {
 	}
 	c.publish(ctx, broker.Event{Type: wire.TypeMessageDeleted, RoomID: m.RoomID,
 		Frame: wire.MessageDeletedFrame(m.RoomID, id)})
+	if m.Preview != nil {
+		c.deleteBlob(ctx, m.Preview.ImageKey)
+	}
 	return nil
 }
 

@@ -61,7 +61,7 @@ func AvatarURL(id int64) string { return "/api/v1/users/" + strconv.FormatInt(id
 
 // NewUser converts u; withEmail is true only for admins and u themself.
 func NewUser(u chat.User, withEmail bool) User {
-	w := User{ID: u.ID, Name: u.Name, Bio: u.Bio, Role: u.Role, AvatarURL: AvatarURL(u.ID), CreatedAt: Time(u.CreatedAt)}
+	w := User{ID: u.ID, Name: u.Name, Bio: u.Bio, Role: u.Role, AvatarURL: UserAvatarURL(u), CreatedAt: Time(u.CreatedAt)}
 	if withEmail {
 		w.Email = u.Email
 	}
@@ -125,6 +125,8 @@ type Message struct {
 	Boosts          []Boost `json:"boosts"`
 	CreatedAt       Time    `json:"created_at"`
 	UpdatedAt       Time    `json:"updated_at"`
+	// Preview is the link preview card, absent until one is found.
+	Preview *Preview `json:"preview,omitempty"`
 	// EditedAt is null until the body is edited (boosts move only
 	// UpdatedAt).
 	EditedAt Time `json:"edited_at"`
@@ -138,6 +140,7 @@ func NewMessage(m chat.Message) Message {
 		Mentions: m.Mentions, Boosts: make([]Boost, len(m.Boosts)),
 		CreatedAt: Time(m.CreatedAt), UpdatedAt: Time(m.UpdatedAt), EditedAt: Time(m.EditedAt),
 	}
+	w.Preview = NewPreview(m.Preview)
 	if w.Mentions == nil {
 		w.Mentions = []int64{}
 	}
