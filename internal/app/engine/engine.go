@@ -126,6 +126,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	e.Core = campfire.New(st, e.Sessions, e.Broker, render.New(), co, log)
 	e.Core.SetPresence(e.Presence)
+	if err := e.openMedia(cfg); err != nil {
+		return fail(err)
+	}
 	return e, nil
 }
 
