@@ -20,6 +20,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/push"
 	"github.com/campfire-go/campfire/internal/ratelimit"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
@@ -138,7 +139,8 @@ type Core struct {
 
 	contact      atomic.Pointer[cachedContact]
 	webhooks     chan webhookJob
-	media        media // link previews, avatars, logo (previews.go)
+	media        media      // link previews, avatars, logo (previews.go)
+	pusher       *push.Pool // Web Push (push.go); nil: none
 	localControl func(broker.Event)
 	deviceKey    []byte // HMAC key of known-device tokens
 	// dummyHash makes a sign-in for an unknown email cost as much as one

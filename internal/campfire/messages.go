@@ -82,6 +82,7 @@ func (c *Core) PostMessage(ctx context.Context, u chat.User, roomID int64, body,
 	})
 	c.publishToUsers(ctx, wire.TypeRoomUnread, unread, wire.RoomIDFrame(wire.TypeRoomUnread, roomID))
 	c.notifyBots(ctx, room.Room, m)
+	c.pushLater(room.Room, m)
 	c.queuePreview(m)
 	return m, true, nil
 }

@@ -82,6 +82,11 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"DELETE /rooms/{room_id}/{bot_key}/messages/{id}", a.bot(a.botMessageDelete)},
 		{"POST /rooms/{room_id}/{bot_key}/messages/{id}/boosts", a.bot(a.botBoostCreate)},
 
+		// Web Push.
+		{"GET /api/v1/push/vapid_public_key", a.authed(a.pushVAPIDKeyShow)},
+		{"POST /api/v1/push_subscriptions", a.authed(a.pushSubscriptionCreate)},
+		{"DELETE /api/v1/push_subscriptions", a.authed(a.pushSubscriptionDelete)},
+
 		// Real time.
 		{"GET /api/v1/cable", a.authed(a.cableServe)},
 	}

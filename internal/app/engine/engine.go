@@ -25,6 +25,7 @@ import (
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/presence"
+	"github.com/campfire-go/campfire/internal/push"
 	"github.com/campfire-go/campfire/internal/ratelimit"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
@@ -46,6 +47,8 @@ type Options struct {
 	// NoMigrate opens the store without applying migrations (the migrate
 	// command applies them itself).
 	NoMigrate bool
+	// Push adjusts Web Push (push.go).
+	Push PushOptions
 	// ObserveQuery and ObservePublish, when set, time every store call
 	// (by method name) and every broker publish, for metrics.
 	ObserveQuery   func(operation string, d time.Duration)
@@ -59,6 +62,8 @@ type Engine struct {
 	Presence presence.Presence
 	Sessions session.Store
 	Core     *campfire.Core
+	// Push sends Web Push notifications (push.go).
+	Push *push.Pool
 	// Checks are what /ready asks: the database, and Redis when configured.
 	Checks []Check
 
@@ -126,6 +131,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	e.Core = campfire.New(st, e.Sessions, e.Broker, render.New(), co, log)
 	e.Core.SetPresence(e.Presence)
+	if err := e.openPush(ctx, opts.Push); err != nil {
+		return fail(err)
+	}
 	if err := e.openMedia(cfg); err != nil {
 		return fail(err)
 	}
@@ -158,6 +166,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	return RunAll(ctx,
 		func(ctx context.Context) error { return Named("broker", e.Broker.Run(ctx)) },
 		func(ctx context.Context) error { return Named("core", e.Core.Run(ctx)) },
+		func(ctx context.Context) error { return Named("push", e.Push.Run(ctx)) },
 	)
 }
 
