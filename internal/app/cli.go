@@ -19,6 +19,7 @@ import (
 	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/config"
 	datamigrate "github.com/campfire-go/campfire/internal/store/migrate"
+	"github.com/campfire-go/campfire/internal/store/sqlite"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/app.Version=v1.2.3";
@@ -54,7 +55,9 @@ Commands:
   admin reset-password EMAIL  set a new random password for a person and print it
   admin create-bot NAME       create a bot and print its key
   admin unban IP              lift an IP ban (for an admin who locked themself out)
-  backup PATH                 write a consistent copy of the SQLite database to PATH
+  backup PATH                 write a verified copy of the SQLite database to PATH (0600)
+  restore PATH                put a backup in place of the SQLite database (server stopped;
+                              the previous database is kept as DATABASE.bak-TIME)
   version                     print the version
 
 Configuration comes from the environment (PORT, BIND, DATABASE_URL,
@@ -121,6 +124,18 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 		if err == nil {
 			fmt.Fprintln(stdout, "backup written to", pos[0])
 		}
+	case "restore":
+		if len(pos) != 1 {
+			return fail(errors.New("usage: campfire restore PATH"))
+		}
+		var dbPath, previous string
+		dbPath, previous, err = restore(ctx, cfg, pos[0])
+		if err == nil {
+			fmt.Fprintf(stdout, "restored %s to %s\n", pos[0], dbPath)
+			if previous != "" {
+				fmt.Fprintln(stdout, "the previous database is kept at", previous)
+			}
+		}
 	case "admin":
 		err = adminCommand(ctx, cfg, log, pos, stdout)
 	default:
@@ -164,6 +179,30 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos 
 		return fmt.Errorf("unknown admin command %q", pos[0])
 	}
 	return nil
+}
+
+// restore puts the SQLite backup src in place of the configured database,
+// holding the serving lock so no server can be using it meanwhile.
+func restore(ctx context.Context, cfg config.Config, src string) (dbPath, previous string, err error) {
+	db, err := cfg.Database()
+	if err != nil {
+		return "", "", err
+	}
+	if db.Driver != "sqlite" {
+		return "", "", errors.New("restore works for SQLite only; restore PostgreSQL with pg_restore (docs/operations.md)")
+	}
+	if a, err := os.Stat(src); err == nil {
+		if b, err := os.Stat(db.Path); err == nil && os.SameFile(a, b) {
+			return "", "", fmt.Errorf("%s is the database itself, not a backup of it", src)
+		}
+	}
+	unlock, err := engine.LockServing(cfg)
+	if err != nil {
+		return "", "", fmt.Errorf("restore needs the server stopped: %v", err)
+	}
+	defer unlock()
+	previous, err = sqlite.Restore(ctx, src, db.Path)
+	return db.Path, previous, err
 }
 
 // oneLine keeps an error to the one line the contract promises.
