@@ -338,7 +338,10 @@ func (c *Core) LogoKey(ctx context.Context) string {
 	return a.LogoKey
 }
 
-// LogoFile opens the account logo; chat.ErrNotFound when there is none.
-func (c *Core) LogoFile(ctx context.Context) (blob.Object, error) {
-	return c.openBlob(ctx, c.LogoKey(ctx), "logo")
+// LogoFile opens the account logo and returns its key; chat.ErrNotFound
+// when there is none.
+func (c *Core) LogoFile(ctx context.Context) (blob.Object, string, error) {
+	key := c.LogoKey(ctx)
+	obj, err := c.openBlob(ctx, key, "logo")
+	return obj, key, err
 }

@@ -245,20 +245,20 @@ func (c *Core) deleteBlob(ctx context.Context, key string) {
 	}
 }
 
-// PreviewImage opens a message's preview image for a member of its room;
-// chat.ErrNotFound for a non-member, a message without one, or a file gone.
-func (c *Core) PreviewImage(ctx context.Context, u chat.User, messageID int64) (blob.Object, error) {
+// PreviewImage opens a message's preview image for a member of its room
+// and returns its version (wire.PreviewImageURL's v); chat.ErrNotFound for
+// a non-member, a message without one, or a file gone.
+func (c *Core) PreviewImage(ctx context.Context, u chat.User, messageID int64) (blob.Object, string, error) {
 	m, err := c.Message(ctx, u, messageID)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	blobs := c.media.blobs
-	if m.Preview == nil || m.Preview.ImageKey == "" || blobs == nil {
-		return nil, chat.NotFound("preview image")
+	if m.Preview == nil {
+		return nil, "", chat.NotFound("preview image")
 	}
-	obj, err := blobs.Open(ctx, m.Preview.ImageKey)
-	if errors.Is(err, blob.ErrNotFound) {
-		return nil, chat.NotFound("preview image")
+	obj, err := c.openBlob(ctx, m.Preview.ImageKey, "preview image")
+	if err != nil {
+		return nil, "", err
 	}
-	return obj, err
+	return obj, wire.PictureVersion(m.Preview.ImageKey), nil
 }

@@ -31,6 +31,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"GET /api/v1/account", a.authed(a.accountShow)},
 		{"PATCH /api/v1/account", a.authed(a.accountUpdate)},
 		{"POST /api/v1/account/join_code", a.authed(a.joinCodeReset)},
+		{"PUT /api/v1/account/logo", a.authed(a.logoUpdate)},
+		{"POST /api/v1/account/logo", a.authed(a.logoUpdate)},
+		{"DELETE /api/v1/account/logo", a.authed(a.logoDelete)},
+		{"GET /logo", a.public(a.logoShow)},
 		{"POST /api/v1/join/{join_code}", a.public(a.joinCreate)},
 
 		// Users.
@@ -42,6 +46,13 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"DELETE /api/v1/users/{id}", a.authed(a.userDelete)},
 		{"POST /api/v1/users/{id}/ban", a.authed(a.userBan)},
 		{"GET /api/v1/users/{id}/avatar", a.authed(a.avatarShow)},
+		{"PUT /api/v1/users/{id}/avatar", a.authed(a.avatarUpdate)},
+		{"POST /api/v1/users/{id}/avatar", a.authed(a.avatarUpdate)},
+		{"DELETE /api/v1/users/{id}/avatar", a.authed(a.avatarDelete)},
+		{"GET /api/v1/users/me/avatar", a.authed(a.avatarShow)},
+		{"PUT /api/v1/users/me/avatar", a.authed(a.avatarUpdate)},
+		{"POST /api/v1/users/me/avatar", a.authed(a.avatarUpdate)},
+		{"DELETE /api/v1/users/me/avatar", a.authed(a.avatarDelete)},
 		{"GET /api/v1/bans", a.authed(a.bansList)},
 		{"POST /api/v1/bans", a.authed(a.banCreate)},
 		{"DELETE /api/v1/bans/{ip}", a.authed(a.banDelete)},
@@ -65,6 +76,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"POST /api/v1/messages/{id}/boosts", a.authed(a.boostCreate)},
 		{"DELETE /api/v1/boosts/{id}", a.authed(a.boostDelete)},
 		{"GET /api/v1/search", a.authed(a.searchShow)},
+		{"GET /api/v1/messages/{id}/preview_image", a.authed(a.previewImageShow)},
 		{"GET /api/v1/searches/recent", a.authed(a.recentSearchesList)},
 		{"DELETE /api/v1/searches/recent", a.authed(a.recentSearchesDelete)},
 

@@ -27,14 +27,14 @@ func UserFrame(typ string, u User) []byte {
 // (name and role), so the URL changes whenever the picture does.
 func AvatarVersion(u chat.User) string {
 	if u.AvatarKey != "" {
-		return keyVersion(u.AvatarKey)
+		return PictureVersion(u.AvatarKey)
 	}
 	sum := sha256.Sum256([]byte(string(u.Role) + "\x00" + u.Name))
 	return "i" + hex.EncodeToString(sum[:6])
 }
 
-// keyVersion is the hash part of a picture key "prefix-<hash>.ext".
-func keyVersion(key string) string {
+// PictureVersion is the hash part of a picture key "prefix-<hash>.ext".
+func PictureVersion(key string) string {
 	base := strings.TrimSuffix(path.Base(key), path.Ext(key))
 	if i := strings.LastIndexByte(base, '-'); i >= 0 {
 		return base[i+1:]
@@ -53,7 +53,7 @@ func LogoURL(key string) string {
 	if key == "" {
 		return ""
 	}
-	return "/logo?v=" + keyVersion(key)
+	return "/logo?v=" + PictureVersion(key)
 }
 
 // Preview is a message's link preview card.
@@ -82,5 +82,5 @@ func NewPreview(p *chat.LinkPreview) *Preview {
 // PreviewImageURL is where a message's preview image is served; the
 // version makes a replaced image a new URL.
 func PreviewImageURL(messageID int64, key string) string {
-	return "/api/v1/messages/" + strconv.FormatInt(messageID, 10) + "/preview_image?v=" + keyVersion(key)
+	return "/api/v1/messages/" + strconv.FormatInt(messageID, 10) + "/preview_image?v=" + PictureVersion(key)
 }
