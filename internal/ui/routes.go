@@ -57,6 +57,7 @@ func (u *UI) routes() []route {
 		{"POST /profile", member, u.profileUpdate},
 		{"GET /users/{id}", member, u.userShow},
 		{"GET /search", member, u.searchShow},
+		{"POST /search/recent/delete", member, u.recentSearchesDelete},
 
 		{"GET /account", admin, u.accountEdit},
 		{"POST /account", admin, u.accountUpdate},

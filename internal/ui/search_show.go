@@ -1,17 +1,11 @@
 package ui
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/url"
-	"slices"
 	"strings"
 
 	"github.com/campfire-go/campfire/internal/chat"
 )
-
-// recentSearches is how many past queries the search page offers.
-const recentSearches = 8
 
 type searchPage struct {
 	layout
@@ -27,18 +21,20 @@ type searchResult struct {
 	RoomName string
 }
 
-// searchShow finds the newest 100 matches in my rooms. Recent searches live
-// in a cookie scoped to /search, so no other request carries them.
+// searchShow finds the newest 100 matches in my rooms and lists my recent
+// searches, which the server keeps per person (so they follow me from
+// device to device).
 func (u *UI) searchShow(w http.ResponseWriter, r *http.Request, v *visit) error {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	l, err := u.fullLayout(w, r, v, "search", "Search", 0)
 	if err != nil {
 		return err
 	}
-	p := &searchPage{layout: l, Query: q, Recent: readRecent(r)}
+	forgetCookieSearches(w, r)
+	p := &searchPage{layout: l, Query: q}
 	if q != "" {
 		p.Searched = true
-		msgs, err := u.core.Search(r.Context(), v.me, q)
+		msgs, err := u.core.SearchAndRemember(r.Context(), v.me, q)
 		if msg, ok := formError(err); ok {
 			p.Error = msg
 		} else if err != nil {
@@ -68,45 +64,24 @@ func (u *UI) searchShow(w http.ResponseWriter, r *http.Request, v *visit) error 
 				}
 				p.Results = append(p.Results, searchResult{messageView: mv, RoomName: name})
 			}
-			p.Recent = remember(p.Recent, q)
-			u.writeRecent(w, r, p.Recent)
 		}
+	}
+	recent, err := u.core.RecentSearches(r.Context(), v.me)
+	if err != nil {
+		return err
+	}
+	for _, rs := range recent {
+		p.Recent = append(p.Recent, rs.Query)
 	}
 	u.render(w, http.StatusOK, "search", p)
 	return nil
 }
 
-func readRecent(r *http.Request) []string {
-	c, err := r.Cookie(searchesCookie)
-	if err != nil {
-		return nil
+// forgetCookieSearches removes the cookie earlier versions kept recent
+// searches in: the server keeps them now.
+func forgetCookieSearches(w http.ResponseWriter, r *http.Request) {
+	if _, err := r.Cookie(searchesCookie); err == nil {
+		http.SetCookie(w, &http.Cookie{Name: searchesCookie, Path: "/search", MaxAge: -1, HttpOnly: true,
+			SameSite: http.SameSiteLaxMode})
 	}
-	raw, err := url.QueryUnescape(c.Value)
-	if err != nil {
-		return nil
-	}
-	var qs []string
-	if json.Unmarshal([]byte(raw), &qs) != nil || len(qs) > recentSearches {
-		return nil
-	}
-	return qs
-}
-
-func remember(recent []string, q string) []string {
-	if len(q) > 100 {
-		return recent // too long to be worth a cookie
-	}
-	out := []string{q}
-	for _, x := range recent {
-		if !strings.EqualFold(x, q) && len(out) < recentSearches {
-			out = append(out, x)
-		}
-	}
-	return slices.Clip(out)
-}
-
-func (u *UI) writeRecent(w http.ResponseWriter, r *http.Request, qs []string) {
-	b, _ := json.Marshal(qs)
-	http.SetCookie(w, &http.Cookie{Name: searchesCookie, Value: url.QueryEscape(string(b)), Path: "/search",
-		MaxAge: 90 * 24 * 3600, HttpOnly: true, Secure: u.secure(r), SameSite: http.SameSiteLaxMode})
 }
