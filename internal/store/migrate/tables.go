@@ -95,6 +95,15 @@ var tables = []table{
 	{name: "recent_searches", key: []string{"id"}, identity: true, cols: []column{
 		{"id", integer}, {"user_id", integer}, {"query", text}, {"searched_at", integer},
 	}},
+	{name: "push_subscriptions", key: []string{"id"}, identity: true, cols: []column{
+		{"id", integer}, {"user_id", integer}, {"endpoint", text}, {"p256dh", text}, {"auth", text},
+		{"created_at", integer}, {"updated_at", integer},
+	}},
+	// The VAPID key pair the subscriptions are bound to: without it every
+	// browser would have to subscribe again.
+	{name: "vapid_keys", key: []string{"id"}, cols: []column{
+		{"id", integer}, {"public_key", text}, {"private_key", text}, {"created_at", integer},
+	}},
 }
 
 // notCopied are tables of either schema that hold no data of their own.
