@@ -17,6 +17,7 @@ import (
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/metrics"
+	"github.com/campfire-go/campfire/internal/monitor"
 	"github.com/campfire-go/campfire/internal/realtime"
 	"github.com/campfire-go/campfire/internal/ui"
 	"github.com/campfire-go/campfire/internal/web"
@@ -54,6 +55,8 @@ type Graph struct {
 	API     *web.API
 	Handler http.Handler
 	Metrics *metrics.Metrics
+	// Monitor samples capacity and raises the guide's alerts (monitor.go).
+	Monitor *monitor.Monitor
 
 	log *slog.Logger
 }
@@ -71,7 +74,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	} else {
 		co.OnMessage = m.MessageStored
 	}
-	e, err := engine.Open(ctx, cfg, log, engine.Options{Core: co})
+	e, err := engine.Open(ctx, cfg, log, engine.Options{Core: co, ObserveQuery: m.ObserveQuery, ObservePublish: m.ObservePublish})
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +88,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	e.Core.SetLocalControl(g.Hub.Handle)
 	registerHubMetrics(m, g.Hub)
 	registerRedisMetrics(m, e)
+	g.Monitor = newMonitor(cfg, log, m, g.Hub, e)
 
 	var ready []web.ReadyCheck
 	for _, c := range e.Checks {
@@ -102,7 +106,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 		AllowedOrigins: cfg.AllowedOrigins,
 		Observe: func(rs web.RequestStats) {
 			m.ObserveRequest(rs.Method, rs.Route, rs.Status, rs.Code, rs.Duration)
+			g.Monitor.ObserveRequest(rs.Route, rs.Status, rs.Duration)
 		},
+		Monitor: g.Monitor,
 	}
 	if opts.Web != nil {
 		opts.Web(&deps)
@@ -116,7 +122,9 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 			AllowedOrigins: cfg.AllowedOrigins,
 		}).Register(mux)
 	}
-	mux.Handle("GET /metrics", m.Handler())
+	if cfg.Monitor.MetricsAddr == "" { // else only on its own listener (Serve)
+		mux.Handle("GET /metrics", m.Handler())
+	}
 	if opts.Mount != nil {
 		opts.Mount(mux, g)
 	}
@@ -128,7 +136,8 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 // workers, the hub) until ctx is done or one of them fails.
 func (g *Graph) Run(ctx context.Context) error {
 	return engine.RunAll(ctx, g.Engine.Run,
-		func(ctx context.Context) error { return engine.Named("hub", g.Hub.Run(ctx)) })
+		func(ctx context.Context) error { return engine.Named("hub", g.Hub.Run(ctx)) },
+		func(ctx context.Context) error { return engine.Named("monitor", g.Monitor.Run(ctx)) })
 }
 
 // Close releases the backends (the broker, then the store). Shut the hub
@@ -160,6 +169,11 @@ func Serve(ctx context.Context, cfg config.Config, log *slog.Logger, ln net.List
 		return err
 	}
 	defer g.Close()
+	stopMetrics, err := serveMetrics(cfg, g, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.Addr()); err != nil {
 			return fmt.Errorf("listening on %s: %w", cfg.Addr(), err)

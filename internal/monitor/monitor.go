@@ -113,6 +113,7 @@ type Monitor struct {
 	reqs    *requests
 	exclude map[string]bool
 
+	sampling sync.Mutex // one Sample at a time (Run, or a test calling it)
 	mu       sync.Mutex
 	history  []Sample // ring, oldest at head once full
 	head     int
@@ -213,6 +214,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 
 // Sample takes one sample now and evaluates it (Run calls it; tests may).
 func (m *Monitor) Sample() Sample {
+	m.sampling.Lock()
+	defer m.sampling.Unlock()
 	now := m.opts.Now()
 	w := m.reqs.rotate()
 	s := Sample{

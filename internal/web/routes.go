@@ -54,6 +54,7 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"POST /api/v1/users/me/avatar", a.authed(a.avatarUpdate)},
 		{"DELETE /api/v1/users/me/avatar", a.authed(a.avatarDelete)},
 		{"GET /api/v1/bans", a.authed(a.bansList)},
+		{"GET /api/v1/admin/status", a.authed(a.adminStatusShow)},
 		{"POST /api/v1/bans", a.authed(a.banCreate)},
 		{"DELETE /api/v1/bans/{ip}", a.authed(a.banDelete)},
 

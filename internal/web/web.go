@@ -36,6 +36,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/monitor"
 )
 
 // Cable serves the WebSocket at /api/v1/cable for an authenticated user.
@@ -89,6 +90,9 @@ type Deps struct {
 	// RequestTimeout bounds one request's work; past it the request's
 	// context ends and the answer is 503 unavailable. Default 20 s.
 	RequestTimeout time.Duration
+	// Monitor is the capacity monitor GET /api/v1/admin/status shows; nil
+	// answers 404.
+	Monitor *monitor.Monitor
 }
 
 // API serves the HTTP API. Build it with New; it is safe for concurrent use.
@@ -105,6 +109,7 @@ type API struct {
 	limits     chat.Limits
 	observe    func(RequestStats)
 	timeout    time.Duration
+	monitor    *monitor.Monitor
 	// maxJSON caps a JSON request body: a maximal message may double when
 	// JSON-escaped (quotes, backslashes, newlines), plus room for the rest.
 	maxJSON int64
@@ -117,6 +122,7 @@ func New(d Deps) *API {
 		version: d.Version, instance: d.InstanceID, start: d.StartTime,
 		log: d.Logger, trustProxy: d.TrustProxy, limits: d.Limits, observe: d.Observe,
 		timeout: d.RequestTimeout, csrf: http.NewCrossOriginProtection(),
+		monitor: d.Monitor,
 	}
 	if a.timeout <= 0 {
 		a.timeout = 20 * time.Second

@@ -22,6 +22,7 @@ import (
 	"github.com/campfire-go/campfire/internal/app"
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/campfire"
+	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/store"
 	"github.com/campfire-go/campfire/internal/testenv"
 	"github.com/campfire-go/campfire/internal/web"
@@ -42,6 +43,8 @@ type Options struct {
 	UI bool
 	// Quiet keeps only warnings and errors in the log (benchmarks).
 	Quiet bool
+	// Config, when set, changes the configuration before the build.
+	Config func(*config.Config)
 }
 
 // Server is a running stack.
@@ -79,7 +82,11 @@ func New(t testing.TB, opts Options) *Server {
 		co.PostBurst, co.PostPer = 1_000_000, time.Second
 	}
 	s := &Server{Events: rec, logs: logs}
-	g, err := app.Build(ctx, testenv.Config(t), log, app.Options{
+	cfg := testenv.Config(t)
+	if opts.Config != nil {
+		opts.Config(&cfg)
+	}
+	g, err := app.Build(ctx, cfg, log, app.Options{
 		Core: co,
 		Web: func(d *web.Deps) {
 			d.Version = "test"
