@@ -124,7 +124,7 @@ func TestOperationalMetrics(t *testing.T) {
 	metrics := getMetrics(t, s.URL+"/metrics")
 	want := []string{
 		`campfire_database_query_seconds_count{operation="CreateMessage"} 1`,
-		`campfire_database_query_seconds_bucket{operation="SessionByTokenHash",le="0.0001"}`,
+		`campfire_database_query_seconds_bucket{operation="CreateMessage",le="0.0001"}`,
 		"campfire_broker_publish_seconds_count ",
 		`campfire_http_request_duration_seconds_count{route="POST /api/v1/rooms/{id}/messages",status="2xx"} 1`,
 		"campfire_db_pool_in_use ", "campfire_db_pool_idle ", "campfire_db_pool_max ", "campfire_db_pool_waits_total ",
