@@ -62,7 +62,8 @@ Commands:
 
 Configuration comes from the environment (PORT, BIND, DATABASE_URL,
 STORAGE_PATH, REDIS_URL, INSTANCE_ID, SECRET_KEY_BASE, ALLOWED_ORIGINS,
-TRUST_PROXY, LOG_LEVEL, LOG_FORMAT) and flags (-port, -bind, -database-url,
+TRUST_PROXY, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*, MAX_SOCKETS_PER_USER,
+MAX_MESSAGE_BYTES, …) and flags (-port, -bind, -database-url,
 -storage-path, -redis-url, -instance-id). See docs/operations.md.
 `
 
