@@ -122,15 +122,16 @@ func TestBrowser(t *testing.T) {
 		ada.waitFor(messageWithBody("live one, _edited_"), 2*time.Second)
 		id := eval[int64](ada, `Number(`+messageWithBody("live one, _edited_")+`.dataset.messageId)`)
 		sel := fmt.Sprintf("#message_%d", id)
-		// Keyboard: focus the boost button (it shows on focus) and press Enter.
-		ada.run(chromedp.Focus(chromedp.CSS(sel+` [data-action=boost]`)), activate)
+		// Keyboard: focus the message, then its boost button (the one
+		// toolbar moves to the focused message), and press Enter.
+		ada.run(chromedp.Focus(chromedp.CSS(sel)), chromedp.Focus(chromedp.CSS(sel+` [data-action=boost]`)), activate)
 		ada.waitFor(`!document.querySelector("#boost-picker").hidden`, 2*time.Second)
 		start = time.Now()
 		ada.run(chromedp.Click(chromedp.CSS(`#boost-picker [data-boost="👍"]`)))
 		bea.waitFor(fmt.Sprintf(`document.querySelector(%q)?.querySelector(".boost .boost__content")?.textContent === "👍"`, sel), liveWithin)
 		report(t, "boost", start)
 		// A free-text boost, mine, then removed.
-		ada.run(chromedp.Focus(chromedp.CSS(sel+` [data-action=boost]`)), activate)
+		ada.run(chromedp.Focus(chromedp.CSS(sel)), chromedp.Focus(chromedp.CSS(sel+` [data-action=boost]`)), activate)
 		ada.run(chromedp.SetValue(chromedp.CSS(`#boost-text`), "nice one!"), chromedp.Click(chromedp.CSS(`.boost-picker__form button`)))
 		bea.waitFor(fmt.Sprintf(`[...document.querySelectorAll(%q)].some(b => b.textContent === "nice one!")`, sel+" .boost__content"), liveWithin)
 		if eval[int](bea, fmt.Sprintf(`document.querySelectorAll(%q).length`, sel+" .boost__remove")) != 0 {
@@ -142,7 +143,7 @@ func TestBrowser(t *testing.T) {
 		ada.run(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`[...document.querySelectorAll(%q)].find(b => b.querySelector(".boost__content").textContent === "nice one!").querySelector(".boost__remove").click()`, sel+" .boost")))
 		bea.waitFor(fmt.Sprintf(`![...document.querySelectorAll(%q)].some(b => b.textContent === "nice one!")`, sel+" .boost__content"), liveWithin)
 
-		ada.run(chromedp.Focus(chromedp.CSS(sel+` [data-action=delete]`)), activate)
+		ada.run(chromedp.Focus(chromedp.CSS(sel)), chromedp.Focus(chromedp.CSS(sel+` [data-action=delete]`)), activate)
 		ada.waitFor(`document.querySelector("#confirm-dialog").open`, 2*time.Second)
 		start = time.Now()
 		ada.run(chromedp.Click(chromedp.CSS("#confirm-ok")))
@@ -167,7 +168,7 @@ func TestBrowser(t *testing.T) {
 		ada.waitFor(messageWithBody("@Ada Admin can you look?")+`?.classList.contains("message--mention")`, liveWithin)
 
 		// Reply quotes the message into the composer.
-		ada.run(chromedp.Evaluate[chromedp.Void](messageWithBody("@Ada Admin can you look?") + `.querySelector("[data-action=reply]").click()`))
+		ada.run(chromedp.Evaluate[chromedp.Void](`(m => { m.focus(); m.querySelector("[data-action=reply]").click() })(` + messageWithBody("@Ada Admin can you look?") + `)`))
 		if v := eval[string](ada, `document.querySelector("#composer-body").value`); !strings.HasPrefix(v, "> **Bea Member** said:\n> @Ada Admin can you look?") {
 			t.Fatalf("reply put %q in the composer", v)
 		}

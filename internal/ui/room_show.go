@@ -160,6 +160,24 @@ func newInvolvementView(r chat.RoomView) involvementView {
 	default:
 		v.Label, v.Icon = "Hidden", "eye-off"
 	}
-	v.Description = "Notifications: " + v.Label + ". Switch to " + string(next) + "."
+	v.Description = involvementSentence(r.Involvement, next)
 	return v
+}
+
+// involvementSentence is the bell's tooltip and accessible name: where it
+// is and what a click does, in words (room.js's bellSentence matches).
+func involvementSentence(current, next chat.Involvement) string {
+	now := map[chat.Involvement]string{
+		chat.InvolvementEverything: "every message",
+		chat.InvolvementMentions:   "mentions only",
+		chat.InvolvementNothing:    "off",
+		chat.InvolvementInvisible:  "off, and the room is hidden from the sidebar",
+	}
+	click := map[chat.Involvement]string{
+		chat.InvolvementEverything: "get every message",
+		chat.InvolvementMentions:   "get mentions only",
+		chat.InvolvementNothing:    "turn them off",
+		chat.InvolvementInvisible:  "turn them off and hide the room",
+	}
+	return "Notifications: " + now[current] + ". Click to " + click[next] + "."
 }

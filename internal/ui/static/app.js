@@ -5,7 +5,7 @@ import { Cable } from "./cable.js";
 import { Sidebar } from "./sidebar.js";
 import { Room } from "./room.js";
 import { hour12 } from "./messages.js";
-import { confirmDialog, copyText, toast } from "./dom.js";
+import { confirmDialog, copyText, swallowEnter, toast } from "./dom.js";
 
 // The clock cookie tells the server this browser's zone and hour cycle, so
 // it renders times the way this script does.
@@ -23,33 +23,95 @@ function rememberClock() {
   }
 }
 
+// On a narrow screen the sidebar is a drawer over the page: while it is
+// open it is a modal dialog, everything behind it is inert (no focus, no
+// clicks, hidden from screen readers), Tab stays inside it, and Escape or a
+// tap outside closes it, giving focus back to the button that opened it.
 function sidebarToggle() {
   const sidebar = document.getElementById("sidebar");
   if (!sidebar) return;
   const buttons = document.querySelectorAll(".sidebar-toggle");
-  const set = (open) => {
+  const narrow = matchMedia("(max-width: 760px)");
+  const isOpen = () => document.body.classList.contains("sidebar-open");
+  let opener = null;
+  const behind = () => [...document.body.children].filter((el) => !el.contains(sidebar) && el.tagName !== "SCRIPT" && el.tagName !== "TEMPLATE")
+    .concat([...sidebar.parentElement.children].filter((el) => el !== sidebar));
+  const set = (open, refocus = true) => {
     document.body.classList.toggle("sidebar-open", open);
     for (const b of buttons) b.setAttribute("aria-expanded", String(open));
-    if (open) sidebar.querySelector("a")?.focus();
+    for (const el of behind()) el.inert = open;
+    if (open) {
+      sidebar.setAttribute("role", "dialog");
+      sidebar.setAttribute("aria-modal", "true");
+      sidebar.setAttribute("aria-label", "Rooms and pings");
+      opener = document.activeElement;
+      sidebar.querySelector("a")?.focus();
+    } else {
+      sidebar.removeAttribute("role");
+      sidebar.removeAttribute("aria-modal");
+      if (refocus && opener && opener.isConnected) opener.focus();
+      opener = null;
+    }
   };
-  for (const b of buttons) b.addEventListener("click", () => set(!document.body.classList.contains("sidebar-open")));
+  for (const b of buttons) b.addEventListener("click", () => set(!isOpen()));
   document.addEventListener("keydown", (e) => {
-    if (e.key === "Escape" && document.body.classList.contains("sidebar-open")) {
+    if (!isOpen()) return;
+    if (e.key === "Escape") {
+      e.preventDefault();
       set(false);
-      buttons[0]?.focus();
+    } else if (e.key === "Tab") {
+      const items = [...sidebar.querySelectorAll("a[href], button:not([disabled]), input, [tabindex='0']")]
+        .filter((el) => el.getClientRects().length > 0);
+      if (!items.length) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (e.shiftKey && (document.activeElement === first || !sidebar.contains(document.activeElement))) {
+        e.preventDefault();
+        last.focus();
+      } else if (!e.shiftKey && (document.activeElement === last || !sidebar.contains(document.activeElement))) {
+        e.preventDefault();
+        first.focus();
+      }
     }
   });
   document.addEventListener("click", (e) => {
-    if (document.body.classList.contains("sidebar-open") && !sidebar.contains(e.target) && !e.target.closest(".sidebar-toggle")) set(false);
+    if (isOpen() && !sidebar.contains(e.target) && !e.target.closest(".sidebar-toggle")) set(false);
+  });
+  // Widened past the drawer's breakpoint, the sidebar is part of the page again.
+  narrow.addEventListener("change", () => {
+    if (!narrow.matches && isOpen()) set(false, false);
+  });
+}
+
+// The room page's skip link goes to the composer; a textarea reached by a
+// fragment is not always focused, so focus it.
+function skipLink() {
+  const link = document.querySelector(".skip-link");
+  if (!link) return;
+  link.addEventListener("click", (e) => {
+    const target = document.querySelector(link.getAttribute("href"));
+    if (!target) return;
+    e.preventDefault();
+    if (e.detail === 0) swallowEnter(); // Enter on the link: no newline in the composer
+    target.focus();
   });
 }
 
 // A flash answers what a person just did; it goes when dismissed, or
 // after a while.
+// It waits while the pointer or the keyboard is on it.
 function flashes() {
   for (const f of document.querySelectorAll(".flash")) {
     f.querySelector(".flash__close")?.addEventListener("click", () => f.remove());
-    setTimeout(() => f.remove(), 8000);
+    let timer = 0;
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        if (!f.matches(":hover, :focus-within")) f.remove();
+        else later();
+      }, 6000);
+    };
+    later();
   }
 }
 
@@ -113,6 +175,7 @@ function main() {
   copyButtons();
   pickers();
   sidebarToggle();
+  skipLink();
   if (!document.body.dataset.userId) return;
 
   const cable = new Cable();

@@ -18,11 +18,18 @@ export class BoostPicker {
       const v = this.input.value.trim();
       if (v) this.pick(v);
     });
-    this.el.addEventListener("keydown", (e) => {
-      if (e.key === "Escape") {
+    // Escape anywhere closes it, and focus goes back where it came from;
+    // so does focus leaving it (Tab past its last field, a click elsewhere).
+    document.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && !this.el.hidden) {
         e.preventDefault();
+        e.stopPropagation();
         this.close(true);
       }
+    }, true);
+    this.el.addEventListener("focusout", (e) => {
+      // (A click on the opener toggles it; that click does the closing.)
+      if (!this.el.hidden && !this.el.contains(e.relatedTarget) && e.relatedTarget !== this.opener) this.close(false);
     });
     document.addEventListener("mousedown", (e) => {
       if (!this.el.hidden && !this.el.contains(e.target) && e.target !== this.opener && !this.opener?.contains(e.target)) this.close(false);
@@ -70,8 +77,13 @@ export class BoostPicker {
   close(refocus) {
     if (this.el.hidden) return;
     this.el.hidden = true;
-    if (this.message) this.message.classList.remove("message--menu");
-    if (refocus && this.opener && this.opener.isConnected) this.opener.focus();
+    const message = this.message;
     this.message = null;
+    if (message) message.classList.remove("message--menu");
+    if (!refocus) return;
+    // The opener is the shared toolbar's button, which may have moved on
+    // with the toolbar; then the message itself takes focus.
+    if (this.opener && this.opener.isConnected && message && message.contains(this.opener)) this.opener.focus();
+    else if (message && message.isConnected) message.focus();
   }
 }

@@ -2,7 +2,7 @@
 // composer edits my last message, @ offers the room's people, and typing
 // tells the room (throttled) that I am.
 
-import { randomID, toast } from "./dom.js";
+import { randomID, toast, touchTyping } from "./dom.js";
 import { me, renderPending } from "./messages.js";
 
 const TYPING_EVERY = 3000; // resend "typing" at most this often
@@ -47,6 +47,11 @@ export class Composer {
       e.preventDefault(); // keep focus in the composer
       this.choose(Number(li.dataset.index));
     });
+    if (touchTyping()) {
+      this.input.setAttribute("enterkeyhint", "enter");
+      const help = document.getElementById("composer-help");
+      if (help) help.textContent = "Enter starts a new line and the send button sends. @ mentions someone.";
+    }
     if (!this.room.focus && matchMedia("(pointer: fine)").matches) this.input.focus({ preventScroll: true });
   }
 
@@ -120,7 +125,7 @@ export class Composer {
         return;
       }
     }
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey) {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !e.altKey && !e.ctrlKey && !e.metaKey && !touchTyping()) {
       e.preventDefault();
       this.submit();
       return;
@@ -218,6 +223,7 @@ export class Composer {
       this.list.append(li);
     });
     this.list.hidden = false;
+    this.input.setAttribute("aria-expanded", "true");
     this.select(0);
   }
 
@@ -246,6 +252,7 @@ export class Composer {
   closeSuggestions() {
     if (this.list.hidden) return;
     this.list.hidden = true;
+    this.input.setAttribute("aria-expanded", "false");
     this.list.replaceChildren();
     this.suggestions = [];
     this.selected = -1;

@@ -16,6 +16,29 @@ export function setIcon(svg, name) {
   svg.setAttribute("class", "icon icon-" + name);
 }
 
+// touchTyping is true on a phone or tablet (a coarse pointer): there, as in
+// Campfire, Enter starts a new line and the send button sends, since an
+// on-screen keyboard has no easy Shift+Enter.
+export function touchTyping() {
+  return matchMedia("(pointer: coarse)").matches;
+}
+
+// swallowEnter is for a keydown handler that moves focus on Enter: the
+// same key press's keypress then reaches the newly focused element, where
+// it would type a newline or press a button. It is dropped, up to the key's
+// release.
+export function swallowEnter() {
+  const stop = (e) => {
+    if (e.key === "Enter") e.preventDefault();
+  };
+  const done = () => {
+    removeEventListener("keypress", stop, true);
+    removeEventListener("keyup", done, true);
+  };
+  addEventListener("keypress", stop, true);
+  addEventListener("keyup", done, true);
+}
+
 let toastTimer = 0;
 
 // toast says something briefly, to eyes and to screen readers.
@@ -100,7 +123,8 @@ export function confirmDialog(text, okLabel = "OK") {
       resolve(dlg.returnValue === "ok");
     }, { once: true });
     dlg.showModal();
-    ok.focus();
+    // The safe answer first: Enter, Enter must not destroy anything.
+    (dlg.querySelector('button[value="cancel"]') || ok).focus();
   });
 }
 

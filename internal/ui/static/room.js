@@ -7,7 +7,7 @@
 // messages in flight by their client_message_id.
 
 import { api } from "./api.js";
-import { confirmDialog, copyText, setIcon, toast } from "./dom.js";
+import { confirmDialog, copyText, setIcon, swallowEnter, toast, touchTyping } from "./dom.js";
 import { me, permalink, relayout, renderBoost, renderMessage } from "./messages.js";
 import { Composer } from "./composer.js";
 import { BoostPicker } from "./boosts.js";
@@ -16,11 +16,16 @@ const PAGE = 40;
 const TYPING_TTL = 6000;
 
 const INVOLVEMENT = {
-  everything: { label: "All messages", icon: "bell-ring" },
-  mentions: { label: "Mentions only", icon: "bell" },
-  nothing: { label: "Nothing", icon: "bell-off" },
-  invisible: { label: "Hidden", icon: "eye-off" },
+  everything: { now: "every message", click: "get every message", icon: "bell-ring" },
+  mentions: { now: "mentions only", click: "get mentions only", icon: "bell" },
+  nothing: { now: "off", click: "turn them off", icon: "bell-off" },
+  invisible: { now: "off, and the room is hidden from the sidebar", click: "turn them off and hide the room", icon: "eye-off" },
 };
+
+// bellSentence matches involvementSentence in internal/ui/room_show.go.
+export function bellSentence(inv, next) {
+  return `Notifications: ${INVOLVEMENT[inv].now}. Click to ${INVOLVEMENT[next].click}.`;
+}
 
 // nextInvolvement matches chat.NextInvolvement.
 function nextInvolvement(type, inv) {
@@ -69,6 +74,9 @@ export class Room {
     this.baseTitle = document.title;
     this.composer = new Composer(this);
     this.picker = new BoostPicker(this);
+    this.toolbar = document.getElementById("message-actions");
+    this.announcer = document.getElementById("message-announcer");
+    this.current = null; // the message that is the list's one tab stop
   }
 
   start() {
@@ -81,6 +89,7 @@ export class Room {
     this.scroller.addEventListener("scroll", () => this.scrolled(), { passive: true });
     this.jump.addEventListener("click", () => this.jumpToNewest());
     this.list.addEventListener("click", (e) => this.clicked(e));
+    this.keyboard();
     this.enhanceBell();
     this.cable.addEventListener("open", () => this.opened());
     this.cable.addEventListener("close", () => this.setOnline(false));
@@ -242,7 +251,9 @@ export class Room {
       this.scrolled();
       return;
     }
-    this.insertNew(renderMessage(m));
+    const el = renderMessage(m);
+    this.insertNew(el);
+    this.announce(m, el);
     if (this.fromBottom() > 8) {
       this.unseen = (this.unseen || 0) + 1;
       this.scrolled();
@@ -627,7 +638,10 @@ export class Room {
     for (const open of this.list.querySelectorAll(":scope > .message--menu")) {
       if (open !== el) open.classList.remove("message--menu");
     }
-    if (el) el.classList.toggle("message--menu");
+    if (el) {
+      this.placeToolbar(el);
+      el.classList.toggle("message--menu");
+    }
   }
 
   async copyLink(el) {
@@ -678,20 +692,23 @@ export class Room {
     if (el.classList.contains("message--highlight")) fresh.classList.add("message--highlight");
     const active = el.contains(document.activeElement) ? document.activeElement : null;
     const action = active && active.dataset ? active.dataset.action : null;
+    const wasCurrent = this.current === el;
     this.keepFromTop(() => {
       el.replaceWith(fresh);
       relayout(this.list);
     });
-    if (action) {
-      const again = fresh.querySelector(`[data-action="${action}"]`);
-      if (again) again.focus();
+    if (wasCurrent) this.setCurrent(fresh);
+    if (active) {
+      this.placeToolbar(fresh);
+      const again = action && fresh.querySelector(`[data-action="${action}"]`);
+      (again || fresh).focus({ preventScroll: true });
     }
   }
 
   editLast() {
     const mine = this.list.querySelectorAll(`:scope > .message--mine[data-message-id]:not([data-message-id=''])`);
     const el = mine[mine.length - 1];
-    if (el && el.querySelector('[data-action="edit"]')) this.edit(el);
+    if (el && el.dataset.messageId) this.edit(el);
   }
 
   edit(el) {
@@ -734,8 +751,9 @@ export class Room {
       el.classList.remove("message--editing");
       this.composer.focus();
     };
+    if (touchTyping()) hint.textContent = "Esc cancels";
     ta.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing && !touchTyping()) {
         e.preventDefault();
         form.requestSubmit();
       } else if (e.key === "Escape") {
@@ -767,6 +785,158 @@ export class Room {
     ta.style.height = Math.min(ta.scrollHeight + 2, window.innerHeight * 0.4) + "px";
   }
 
+  // ---- keyboard: the message list is one tab stop
+  //
+  // Every message is focusable but only one (the newest, or the last one
+  // visited) is in the tab order; the links and buttons inside messages
+  // are taken out of it. Up and Down move between messages, Enter reaches
+  // the actions, Left and Right walk a message's links and actions, Escape
+  // comes back to the message. Tab from anywhere in the list goes on to
+  // the composer, however many messages there are.
+
+  keyboard() {
+    this.untab(this.list);
+    new MutationObserver((records) => {
+      for (const r of records) {
+        for (const n of r.addedNodes) if (n.nodeType === Node.ELEMENT_NODE) this.untab(n);
+      }
+      this.keepTabStop();
+    }).observe(this.list, { childList: true, subtree: true });
+    this.keepTabStop();
+    this.list.addEventListener("keydown", (e) => this.listKey(e));
+    this.list.addEventListener("focusin", (e) => {
+      const m = e.target.closest(".message");
+      if (!m || m.parentElement !== this.list) return;
+      this.setCurrent(m);
+      if (!this.toolbar.contains(e.target)) this.placeToolbar(m);
+    });
+    this.list.addEventListener("mouseover", (e) => {
+      const m = e.target.closest(".message");
+      if (m && m.parentElement === this.list && this.toolbar.parentElement !== m) this.placeToolbar(m);
+    });
+  }
+
+  // untab takes the focusable things inside messages out of the tab order
+  // (they stay clickable and reachable by arrows); the editor keeps its own.
+  untab(root) {
+    const sel = "a[href], button, input, select, textarea, summary, [tabindex]";
+    const found = root.matches(sel) ? [root, ...root.querySelectorAll(sel)] : root.querySelectorAll(sel);
+    for (const el of found) {
+      if (el.classList.contains("message") || el.closest(".editor")) continue;
+      if (el.getAttribute("tabindex") !== "-1") el.setAttribute("tabindex", "-1");
+    }
+  }
+
+  messageElements() {
+    return [...this.list.querySelectorAll(":scope > .message")];
+  }
+
+  setCurrent(m) {
+    if (this.current && this.current !== m && this.current.tabIndex !== -1) this.current.tabIndex = -1;
+    this.current = m;
+    if (m.tabIndex !== 0) m.tabIndex = 0;
+  }
+
+  // keepTabStop makes sure one message is in the tab order: while the
+  // keyboard is elsewhere, the newest.
+  keepTabStop() {
+    const inList = this.list.contains(document.activeElement);
+    if (inList && this.current && this.current.parentElement === this.list) return;
+    const all = this.list.querySelectorAll(":scope > .message");
+    const last = all[all.length - 1];
+    if (last) this.setCurrent(last);
+  }
+
+  // placeToolbar moves the one action toolbar into a message, with Edit
+  // and Delete only where I may use them. My messages in flight get none.
+  placeToolbar(m) {
+    const tb = this.toolbar;
+    if (!tb || (!this.picker.el.hidden && this.picker.message !== m) || tb.contains(document.activeElement)) return;
+    if (!m.dataset.messageId) {
+      tb.hidden = true;
+      return;
+    }
+    const mayEdit = Number(m.dataset.creatorId) === me.id || me.admin;
+    for (const b of tb.querySelectorAll('[data-action="edit"], [data-action="delete"]')) b.hidden = !mayEdit;
+    if (tb.parentElement !== m) m.append(tb);
+    tb.hidden = false;
+  }
+
+  // parts are a message's links and buttons, in order, the toolbar last.
+  parts(m) {
+    return [...m.querySelectorAll("a[href], button, input, summary")]
+      .filter((el) => !el.closest(".message__avatar, .editor") && el.getClientRects().length > 0);
+  }
+
+  listKey(e) {
+    if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || e.target.closest(".editor")) return;
+    const m = e.target.closest(".message");
+    if (!m || m.parentElement !== this.list) return;
+    const onMessage = e.target === m;
+    const all = this.messageElements();
+    const i = all.indexOf(m);
+    let to;
+    switch (e.key) {
+      case "ArrowUp":
+        to = all[i - 1];
+        break;
+      case "ArrowDown":
+        to = all[i + 1];
+        break;
+      case "PageUp":
+        to = all[Math.max(0, i - 10)];
+        break;
+      case "PageDown":
+        to = all[Math.min(all.length - 1, i + 10)];
+        break;
+      case "Home":
+        to = onMessage ? all[0] : undefined;
+        break;
+      case "End":
+        to = onMessage ? all[all.length - 1] : undefined;
+        break;
+      case "Enter":
+        if (!onMessage) return;
+        e.preventDefault();
+        swallowEnter();
+        this.placeToolbar(m);
+        if (this.toolbar.parentElement === m) this.toolbar.querySelector("button:not([hidden])")?.focus();
+        return;
+      case "ArrowLeft":
+      case "ArrowRight": {
+        this.placeToolbar(m);
+        const parts = this.parts(m);
+        if (!parts.length) return;
+        e.preventDefault();
+        const j = parts.indexOf(e.target);
+        const k = e.key === "ArrowRight" ? j + 1 : (j < 0 ? parts.length : j) - 1;
+        (k < 0 || k >= parts.length ? m : parts[k]).focus();
+        return;
+      }
+      case "Escape":
+        if (onMessage) return;
+        e.preventDefault();
+        m.focus();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (to && to !== m) to.focus();
+  }
+
+  // announce tells a screen reader about a new message from someone else:
+  // who and what, not every button of it (the list itself is not live, so
+  // older history loading above is not read out as news).
+  announce(m, el) {
+    if (!this.announcer || m.creator.id === me.id) return;
+    const p = document.createElement("p");
+    const text = (el.querySelector(".message__body")?.textContent || m.body || "").replace(/\s+/g, " ").trim();
+    p.textContent = `${m.creator.name}: ${text.length > 300 ? text.slice(0, 300) + "…" : text}`;
+    this.announcer.append(p);
+    while (this.announcer.childElementCount > 3) this.announcer.firstElementChild.remove();
+  }
+
   // ---- the room itself
 
   enhanceBell() {
@@ -778,7 +948,7 @@ export class Room {
       try {
         const room = await api("PUT", `/api/v1/rooms/${this.id}/involvement`, { involvement: next });
         this.setBell((room && room.involvement) || next);
-        toast(`Notifications: ${INVOLVEMENT[(room && room.involvement) || next].label}.`);
+        toast(`Notifications: ${INVOLVEMENT[(room && room.involvement) || next].now}.`);
       } catch (err) {
         toast(err.message);
       }
@@ -792,7 +962,7 @@ export class Room {
     const next = nextInvolvement(this.type, inv);
     form.elements.involvement.value = next;
     button.dataset.involvement = inv;
-    const text = `Notifications: ${INVOLVEMENT[inv].label}. Switch to ${next}.`;
+    const text = bellSentence(inv, next);
     button.setAttribute("aria-label", text);
     button.title = text;
     setIcon(button.querySelector("svg"), INVOLVEMENT[inv].icon);

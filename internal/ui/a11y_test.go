@@ -1,0 +1,212 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// axeTags are the rule sets the pages must pass: WCAG 2.1 A and AA.
+const axeTags = `["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]`
+
+var axeSource = sync.OnceValues(func() ([]byte, error) { return os.ReadFile("testdata/axe.min.js") })
+
+// screen is how a page is looked at: a desktop window or a phone, light or
+// dark.
+type screen struct {
+	name        string
+	phone, dark bool
+}
+
+var screens = []screen{
+	{"desktop light", false, false},
+	{"desktop dark", false, true},
+	{"phone light", true, false},
+	{"phone dark", true, true},
+}
+
+// emulate makes the tab a desktop window or a phone (390 × 844, touch:
+// a coarse pointer and no hover), in the light or dark scheme.
+func (b *tab) emulate(s screen) {
+	b.t.Helper()
+	w, h := int64(1280), int64(800)
+	opts := []chromedp.EmulateViewportOption{}
+	if s.phone {
+		w, h = 390, 844
+		opts = append(opts, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulateScale(1))
+	}
+	scheme := "light"
+	if s.dark {
+		scheme = "dark"
+	}
+	b.run(chromedp.EmulateViewport(w, h, opts...), chromedp.Func(func(ctx context.Context, tt *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tt, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}})
+		return err
+	}))
+}
+
+// axeViolation is one failed rule on a page.
+type axeViolation struct {
+	ID     string   `json:"id"`
+	Impact string   `json:"impact"`
+	Help   string   `json:"help"`
+	Count  int      `json:"count"`
+	Nodes  []string `json:"nodes"`
+}
+
+// axe runs axe-core in the page as it is now and returns its WCAG 2.1 AA
+// violations. The script goes in through the DevTools protocol, which the
+// page's Content Security Policy does not govern.
+func (b *tab) axe() []axeViolation {
+	b.t.Helper()
+	src, err := axeSource()
+	if err != nil {
+		b.t.Fatalf("axe-core: %v", err)
+	}
+	if !eval[bool](b, `typeof window.axe === "object"`) {
+		ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](string(src))); err != nil {
+			b.t.Fatalf("%s: loading axe-core: %v", b.name, err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`(async () => {
+		const r = await axe.run(document, { runOnly: { type: "tag", values: `+axeTags+` }, resultTypes: ["violations"] });
+		return r.violations.map(v => ({ id: v.id, impact: v.impact || "", help: v.help, count: v.nodes.length,
+			nodes: v.nodes.slice(0, 4).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\s+/g, " ").slice(0, 240)) }));
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: running axe-core: %v", b.name, err)
+	}
+	return v
+}
+
+// a11yPage is a page to check and what says it is ready.
+type a11yPage struct {
+	name, path string
+	ready      string // a JS condition; "" for a plain page
+	prep       string // JS run before checking (opens a menu, a picker…)
+}
+
+// TestAccessibility checks every page with axe-core (WCAG 2.1 A and AA) on
+// a desktop and a phone, light and dark, with the room full of what a day
+// brings: mentions, boosts, code, links, quotes.
+func TestAccessibility(t *testing.T) {
+	chromiumPath(t)
+	srv := startServer(t)
+	visitor := openTab(t, srv, "Visitor")
+	ada := openTab(t, srv, "Ada")
+
+	failures := map[string]int{} // page → violations (rules × screens)
+	var order []string
+	checkAll := func(b *tab, pages []a11yPage) {
+		t.Helper()
+		for _, s := range screens {
+			b.emulate(s)
+			for _, p := range pages {
+				b.open(p.path)
+				b.waitFor(`document.readyState === "complete"`+and(p.ready), 5*time.Second)
+				if p.prep != "" {
+					b.run(chromedp.Evaluate[chromedp.Void](p.prep))
+					b.waitFor(`new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))`, 2*time.Second)
+				}
+				if _, seen := failures[p.name]; !seen {
+					order = append(order, p.name)
+					failures[p.name] = 0
+				}
+				for _, v := range b.axe() {
+					failures[p.name]++
+					t.Errorf("%s, %s (%s): %s [%s] on %d element(s): %s\n\t%s", p.name, s.name, p.path, v.ID, v.Impact, v.Count, v.Help, strings.Join(v.Nodes, "\n\t"))
+				}
+			}
+		}
+	}
+
+	checkAll(visitor, []a11yPage{{name: "first run", path: "/first_run"}})
+
+	// The account and its people, by the API.
+	out := srv.api("POST", "/api/v1/setup", "", map[string]string{"account_name": "Acme", "name": "Ada Admin",
+		"email": "ada@example.com", "password": password})
+	adaToken := out["token"].(string)
+	code := srv.api("GET", "/api/v1/account", adaToken, nil)["join_code"].(string)
+	bea := srv.api("POST", "/api/v1/join/"+code, "", map[string]string{"name": "Bea Member", "email": "bea@example.com", "password": password})
+	beaToken := bea["token"].(string)
+	beaID := int64(bea["user"].(map[string]any)["id"].(float64))
+	cy := srv.api("POST", "/api/v1/join/"+code, "", map[string]string{"name": "Cy Nobody", "email": "cy@example.com", "password": password})
+	srv.api("PUT", "/api/v1/rooms/1/involvement", cy["token"].(string), map[string]string{"involvement": "invisible"})
+	srv.api("POST", "/api/v1/bots", adaToken, map[string]string{"name": "Deploy Bot"})
+
+	srv.post(adaToken, 1, "Morning! Who has the deploy notes?")
+	code1 := srv.post(beaToken, 1, "@Ada Admin the deploy script is ready:\n\n```sh\ngo build -o campfire ./cmd/campfire\n./campfire serve\n```")
+	mine := srv.post(adaToken, 1, "Thanks! See [the runbook](https://example.com/runbook) and `inline code`, _emphasis_.")
+	srv.post(beaToken, 1, "> a quote\n\n@Ada Admin and a list:\n\n- one\n- two")
+	party := srv.post(adaToken, 1, "🎉🔥")
+	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", mine), beaToken, map[string]string{"content": "👍"})
+	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", code1), adaToken, map[string]string{"content": "thanks!"})
+	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", party), beaToken, map[string]string{"content": "🙌"})
+	direct := int64(srv.api("POST", "/api/v1/rooms/direct", adaToken, map[string]any{"user_ids": []int64{beaID}})["id"].(float64))
+	srv.post(beaToken, direct, "Got a minute for the @Ada Admin review?")
+	srv.post(adaToken, direct, "Sure, after lunch.")
+	closed := int64(srv.api("POST", "/api/v1/rooms", adaToken, map[string]any{"name": "Secret plans", "type": "closed", "user_ids": []int64{beaID}})["id"].(float64))
+	srv.post(beaToken, closed, "Unread for Ada")
+
+	checkAll(visitor, []a11yPage{
+		{name: "sign in", path: "/session/new"},
+		{name: "join", path: "/join/" + code},
+		{name: "not found (signed out)", path: "/join/nope"},
+	})
+	// Cy is in no visible room: her home page is the empty one.
+	visitor.open("/session/new")
+	visitor.fill(map[string]string{`input[name=email]`: "cy@example.com", `input[name=password]`: password}, `button[type=submit]`)
+	visitor.waitFor(`location.pathname === "/"`, 5*time.Second)
+	checkAll(visitor, []a11yPage{{name: "home (no rooms)", path: "/"}})
+
+	ada.open("/session/new")
+	ada.fill(map[string]string{`input[name=email]`: "ada@example.com", `input[name=password]`: password}, `button[type=submit]`)
+	ada.waitFor(`!!document.querySelector("#composer-body")`, 5*time.Second)
+	live := `document.querySelector("#composer-body") && !document.querySelector("#composer-body").disabled`
+	checkAll(ada, []a11yPage{
+		{name: "room", path: "/rooms/1", ready: live},
+		{name: "room, boost picker open", path: "/rooms/1", ready: live,
+			prep: fmt.Sprintf(`document.querySelector("#message_%d").focus(); document.querySelector("#message_%d [data-action=boost]").click()`, mine, mine)},
+		{name: "room, mention list open", path: "/rooms/1", ready: live,
+			prep: `(() => { const ta = document.querySelector("#composer-body"); ta.focus(); ta.value = "@b"; ta.setSelectionRange(2, 2); ta.dispatchEvent(new Event("input")) })()`},
+		{name: "direct room", path: fmt.Sprintf("/rooms/%d", direct), ready: live},
+		{name: "search", path: "/search?q=deploy", ready: `document.querySelectorAll(".result").length > 0`},
+		{name: "profile", path: "/profile"},
+		{name: "person", path: fmt.Sprintf("/users/%d", beaID)},
+		{name: "account", path: "/account"},
+		{name: "bots", path: "/account/bots"},
+		{name: "people", path: "/account/users"},
+		{name: "new room", path: "/rooms/new"},
+		{name: "edit room", path: "/rooms/1/edit"},
+		{name: "delete room", path: "/rooms/1/delete"},
+		{name: "ping", path: "/pings/new"},
+		{name: "not found", path: "/rooms/999999"},
+	})
+
+	var summary strings.Builder
+	for _, name := range order {
+		fmt.Fprintf(&summary, "\n\t%-26s %d", name, failures[name])
+	}
+	t.Logf("axe violations per page (rules failed, summed over %d screens):%s", len(screens), summary.String())
+}
+
+// and joins a readiness condition onto another.
+func and(cond string) string {
+	if cond == "" {
+		return ""
+	}
+	return " && (" + cond + ")"
+}
