@@ -24,6 +24,7 @@ var exported = []string{
 	"campfire_message_processing_seconds",
 	"campfire_active_connections",
 	"campfire_memory_usage_bytes",
+	"campfire_memory_limit_bytes",
 	"campfire_database_query_seconds",
 	"campfire_messages_processed_total",
 	"campfire_http_requests_total",
