@@ -96,7 +96,7 @@ func privateCache(immutable bool) string {
 	if immutable {
 		return "private, max-age=31536000, immutable"
 	}
-	return "private, no-cache"
+	return "private, max-age=0, must-revalidate"
 }
 
 // versioned reports whether the request names the current version (?v=),

@@ -14,7 +14,7 @@ func (a *API) logoShow(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	cc := "public, no-cache"
+	cc := "public, max-age=0, must-revalidate"
 	if versioned(r, wire.PictureVersion(key)) {
 		cc = "public, max-age=31536000, immutable" // the same for everyone
 	}
