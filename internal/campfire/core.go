@@ -143,6 +143,7 @@ type Core struct {
 	pusher       *push.Pool // Web Push (push.go); nil: none
 	localControl func(broker.Event)
 	deviceKey    []byte // HMAC key of known-device tokens
+	files        *files // attachments (attachments.go); nil: uploads unavailable
 	// dummyHash makes a sign-in for an unknown email cost as much as one
 	// with a wrong password, so timing does not reveal who has an account.
 	dummyHash []byte

@@ -232,6 +232,7 @@ func (c *Core) DeleteMessage(ctx context.Context, u chat.User, id int64) error {
 	if err := c.store.DeleteMessage(ctx, id); err != nil {
 		return notFoundAs(err, "message")
 	}
+	c.deleteAttachment(ctx, m.Attachment)
 	c.publish(ctx, broker.Event{Type: wire.TypeMessageDeleted, RoomID: m.RoomID,
 		Frame: wire.MessageDeletedFrame(m.RoomID, id)})
 	if m.Preview != nil {

@@ -188,10 +188,12 @@ func (c *Core) DeleteRoom(ctx context.Context, u chat.User, roomID int64) error 
 	if !canManage(u, v.Room) {
 		return chat.Forbidden("only the room's creator or an administrator can delete it")
 	}
+	files := c.roomFiles(ctx, roomID)
 	members, err := c.store.DeleteRoom(ctx, roomID)
 	if err != nil {
 		return notFoundAs(err, "room")
 	}
+	c.deleteBlobs(ctx, files...)
 	c.publishToUsers(ctx, wire.TypeRoomDeleted, members, wire.RoomIDFrame(wire.TypeRoomDeleted, roomID))
 	c.control(ctx, broker.Event{Type: broker.ControlLeaveRoom, RoomID: roomID, UserIDs: members})
 	return nil

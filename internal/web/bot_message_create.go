@@ -15,6 +15,16 @@ func (a *API) botMessageCreate(w http.ResponseWriter, r *http.Request, bot chat.
 	if err != nil {
 		return err
 	}
+	if isMultipart(r) {
+		// A file, as Campfire's bots send one: -F attachment=@file.
+		m, _, err := a.postUpload(w, r, bot, roomID, "attachment")
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Location", "/api/v1/messages/"+strconv.FormatInt(m.ID, 10))
+		WriteJSON(w, http.StatusCreated, wire.NewMessage(m))
+		return nil
+	}
 	body, err := readText(w, r, a.limits.MessageBytes)
 	if err != nil {
 		return err

@@ -77,6 +77,11 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"POST /api/v1/messages/{id}/boosts", a.authed(a.boostCreate)},
 		{"DELETE /api/v1/boosts/{id}", a.authed(a.boostDelete)},
 		{"GET /api/v1/search", a.authed(a.searchShow)},
+
+		// Files.
+		{"POST /api/v1/rooms/{id}/attachments", a.authed(a.attachmentCreate)},
+		{"GET /api/v1/messages/{id}/attachment", a.authed(a.attachmentShow)},
+		{"GET /api/v1/messages/{id}/attachment/thumbnail", a.authed(a.thumbnailShow)},
 		{"GET /api/v1/messages/{id}/preview_image", a.authed(a.previewImageShow)},
 		{"GET /api/v1/searches/recent", a.authed(a.recentSearchesList)},
 		{"DELETE /api/v1/searches/recent", a.authed(a.recentSearchesDelete)},

@@ -130,6 +130,8 @@ type Message struct {
 	// EditedAt is null until the body is edited (boosts move only
 	// UpdatedAt).
 	EditedAt Time `json:"edited_at"`
+	// Attachment is the message's file; absent for a message without one.
+	Attachment *Attachment `json:"attachment,omitempty"`
 }
 
 // NewMessage converts m.
@@ -139,6 +141,7 @@ func NewMessage(m chat.Message) Message {
 		Body: m.Body, BodyHTML: m.BodyHTML, Creator: NewUser(m.Creator, false),
 		Mentions: m.Mentions, Boosts: make([]Boost, len(m.Boosts)),
 		CreatedAt: Time(m.CreatedAt), UpdatedAt: Time(m.UpdatedAt), EditedAt: Time(m.EditedAt),
+		Attachment: NewAttachment(m.Attachment),
 	}
 	w.Preview = NewPreview(m.Preview)
 	if w.Mentions == nil {

@@ -18,6 +18,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/campfire-go/campfire/internal/blob"
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/broker/memory"
 	observedbroker "github.com/campfire-go/campfire/internal/broker/observed"
@@ -62,6 +63,8 @@ type Engine struct {
 	Presence presence.Presence
 	Sessions session.Store
 	Core     *campfire.Core
+	// Blobs holds files: local disk or an S3-compatible bucket (blobs.go).
+	Blobs blob.Store
 	// Push sends Web Push notifications (push.go).
 	Push *push.Pool
 	// Checks are what /ready asks: the database, and Redis when configured.
@@ -131,6 +134,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	}
 	e.Core = campfire.New(st, e.Sessions, e.Broker, render.New(), co, log)
 	e.Core.SetPresence(e.Presence)
+	if err := e.openFiles(ctx, cfg); err != nil {
+		return fail(err)
+	}
 	if err := e.openPush(ctx, opts.Push); err != nil {
 		return fail(err)
 	}
@@ -166,6 +172,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	return RunAll(ctx,
 		func(ctx context.Context) error { return Named("broker", e.Broker.Run(ctx)) },
 		func(ctx context.Context) error { return Named("core", e.Core.Run(ctx)) },
+		func(ctx context.Context) error { return Named("files", e.Core.RunFiles(ctx)) },
 		func(ctx context.Context) error { return Named("push", e.Push.Run(ctx)) },
 	)
 }
