@@ -81,6 +81,10 @@ func (u *UI) Register(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /assets/{file}", u.assetShow)
 	mux.HandleFunc("GET /favicon.ico", u.faviconShow)
+	// The installable app (pwa.go): public, nothing personal.
+	mux.HandleFunc("GET /manifest.webmanifest", u.manifestShow)
+	mux.HandleFunc("GET /sw.js", u.serviceWorkerShow)
+	mux.HandleFunc("GET /offline", u.offlineShow)
 	// Any other path outside /api/ is a readable "not found" page rather
 	// than the mux's plain text.
 	mux.Handle("/", u.wrap(route{"/", anyone, u.notFound}))
