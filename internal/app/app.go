@@ -289,6 +289,8 @@ func registerHubMetrics(m *metrics.Metrics, h *realtime.Hub) {
 		func() float64 { return float64(h.Stats().Flushes) })
 	m.AddCounter("campfire_ws_slow_closed_total", "WebSockets closed with 4008 because they fell behind.",
 		func() float64 { return float64(h.Stats().SlowClosed) })
+	m.AddCounter("campfire_deliveries_total", "Live message events queued to subscribed WebSockets (one per socket per message).",
+		func() float64 { return float64(h.Stats().Deliveries) })
 	m.AddCounter("campfire_ws_gap_fills_total", "Per-room seq gaps filled from the database.",
 		func() float64 { return float64(h.Stats().GapFills) })
 	m.AddCounter("campfire_ws_busy_closed_total", "WebSockets closed with 1013 because a subscribe could not be served.",

@@ -292,11 +292,13 @@ type Stats struct {
 	GapFills      uint64 // gaps filled from the database
 	Resyncs       uint64 // catch-ups after a broker reconnect
 	BusyClosed    uint64 // sockets closed with 1013 because a subscribe could not be served
+	Deliveries    uint64 // message events queued to subscribed sockets (one per socket per message)
 }
 
 type stats struct {
 	conns, subs                                       atomic.Int64
 	frames, flushes, slow, fills, resyncs, busyClosed atomic.Uint64
+	deliveries                                        atomic.Uint64
 }
 
 // Stats returns the current counters.
@@ -310,6 +312,7 @@ func (h *Hub) Stats() Stats {
 		GapFills:      h.stats.fills.Load(),
 		Resyncs:       h.stats.resyncs.Load(),
 		BusyClosed:    h.stats.busyClosed.Load(),
+		Deliveries:    h.stats.deliveries.Load(),
 	}
 }
 

@@ -54,6 +54,9 @@ type subscription struct {
 
 // deliver queues frame to every subscriber. rm.mu is held.
 func (rm *room) deliver(frame []byte, seq int64) {
+	if seq > 0 && len(rm.subs) > 0 { // a message event: one add per event, not per socket
+		rm.subs[0].c.hub.stats.deliveries.Add(uint64(len(rm.subs)))
+	}
 	for _, s := range rm.subs {
 		s.deliver(frame, seq)
 	}

@@ -82,6 +82,15 @@ func TestCapacityAlertForced(t *testing.T) {
 	}
 	waitFor(t, "the alert", func() bool { mon.Sample(); return mon.Active(monitor.TooManyConnections) })
 
+	// One socket subscribed to a room gets a post: one delivery.
+	room := allTalk(t, s)
+	if err := conns[0].WriteJSON(map[string]any{"type": "subscribe", "room_id": room}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, conns[0], "subscribed")
+	post(t, s, s.AdminToken, room, "counted")
+	readUntil(t, conns[0], "message.created")
+
 	metrics := getMetrics(t, s.URL+"/metrics")
 	for _, want := range []string{
 		`campfire_alert_active{alert="too_many_connections"} 1`,
@@ -91,6 +100,7 @@ func TestCapacityAlertForced(t *testing.T) {
 		`campfire_alert_active{alert="high_memory"} `,
 		`campfire_capacity_threshold{threshold="max_connections"} 1`,
 		"campfire_active_connections 2",
+		"campfire_deliveries_total 1\n",
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q", want)
@@ -145,6 +155,23 @@ func TestOperationalMetrics(t *testing.T) {
 	}
 	if strings.Contains(metrics, `operation="Close"`) {
 		t.Error("Close is timed as a query")
+	}
+}
+
+// readUntil reads frames until one of type typ arrives.
+func readUntil(t *testing.T, ws *websocket.Conn, typ string) {
+	t.Helper()
+	_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var f struct {
+			Type string `json:"type"`
+		}
+		if err := ws.ReadJSON(&f); err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if f.Type == typ {
+			return
+		}
 	}
 }
 
