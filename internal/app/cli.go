@@ -63,8 +63,9 @@ Commands:
 Configuration comes from the environment (PORT, BIND, DATABASE_URL,
 STORAGE_PATH, REDIS_URL, INSTANCE_ID, SECRET_KEY_BASE, ALLOWED_ORIGINS,
 TRUST_PROXY, LOG_LEVEL, LOG_FORMAT, RATE_LIMIT_*, MAX_SOCKETS_PER_USER,
-MAX_MESSAGE_BYTES, …) and flags (-port, -bind, -database-url,
--storage-path, -redis-url, -instance-id). See docs/operations.md.
+MAX_MESSAGE_BYTES, METRICS_ADDR, CAPACITY_PRESET, ALERT_*, …) and flags
+(-port, -bind, -database-url, -storage-path, -redis-url, -instance-id,
+-metrics-addr, -capacity-preset). See docs/operations.md.
 `
 
 // Main runs the command line and returns the process exit code.
