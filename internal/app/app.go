@@ -88,6 +88,7 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, opts Option
 	e.Core.SetLocalControl(g.Hub.Handle)
 	registerHubMetrics(m, g.Hub)
 	registerRedisMetrics(m, e)
+	registerPushMetrics(m, e)
 	g.Monitor = newMonitor(cfg, log, m, g.Hub, e)
 
 	var ready []web.ReadyCheck
