@@ -105,15 +105,19 @@ var (
 	importsRE = regexp.MustCompile(`(?:from\s*|import\s*\(?\s*)"\./([^"]+\.js)"`)
 )
 
-// TestModulesArePreloaded: every module the page's script imports,
-// however deep, is named in the page head, so the browser fetches the
-// graph in one round instead of one round per level of imports.
+// TestModulesArePreloaded: every module the page's scripts import,
+// however deep, is named in the page head (the scripts themselves are
+// there already), so the browser fetches the graph in one round instead of
+// one round per level of imports.
 func TestModulesArePreloaded(t *testing.T) {
 	srv := newServer(t)
 	b := setUp(t, srv)
 	p := b.follow("/rooms/1")
-	entry := moduleRE.FindStringSubmatch(p.body)
-	if entry == nil {
+	var queue []string
+	for _, m := range moduleRE.FindAllStringSubmatch(p.body, -1) {
+		queue = append(queue, m[1])
+	}
+	if len(queue) == 0 {
 		t.Fatal("no module script in the page")
 	}
 	preloaded := map[string]bool{}
@@ -122,7 +126,9 @@ func TestModulesArePreloaded(t *testing.T) {
 	}
 	// Walk the real import graph, as the browser would.
 	seen := map[string]bool{}
-	queue := []string{entry[1]}
+	for _, u := range queue {
+		seen[u], preloaded[u] = true, true
+	}
 	for len(queue) > 0 {
 		u := queue[0]
 		queue = queue[1:]
