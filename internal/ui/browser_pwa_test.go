@@ -1,16 +1,21 @@
 package ui_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/chromedp"
 )
 
 // The installable app in a real browser: the manifest is linked, valid and
-// its icons load; the service worker registers and controls the page; with
-// the server gone, a page opens as the offline shell with its banner.
+// its icons load; the service worker registers and controls the page, and
+// shows a push as a notification; with the server gone, a page opens as the
+// offline shell with its banner.
 func TestBrowserInstallableApp(t *testing.T) {
 	srv := startServer(t)
 	srv.api("POST", "/api/v1/setup", "", map[string]string{
@@ -65,6 +70,56 @@ func TestBrowserInstallableApp(t *testing.T) {
 	}
 	// The bell offers notifications (headless Chromium has push APIs).
 	ada.waitFor(`!!document.querySelector(".room__tools .push-offer")`, 5*time.Second)
+
+	// A push reaches the worker (delivered by DevTools as a push service
+	// would, already decrypted) and shows as a notification.
+	regs := make(chan serviceworker.RegistrationID, 16)
+	if err := chromedp.Listen(ada.ctx, func(ev any) {
+		if e, ok := ev.(*serviceworker.EventWorkerRegistrationUpdated); ok {
+			for _, r := range e.Registrations {
+				if !r.IsDeleted && strings.HasPrefix(r.ScopeURL, srv.Base) {
+					select {
+					case regs <- r.RegistrationID:
+					default:
+					}
+				}
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.CallBrowser(ada.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+		Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: "granted", Origin: srv.Base,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ada.ctx, serviceworker.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	var reg serviceworker.RegistrationID
+	select {
+	case reg = <-regs:
+	case <-time.After(10 * time.Second):
+		t.Fatal("DevTools reported no service worker registration")
+	}
+	payload := `{"title":"All Talk","body":"Bea Member: are you there?","path":"/rooms/1/@7","badge":2,"room_id":1,"message_id":7}`
+	if _, err := chromedp.Call(ada.ctx, serviceworker.DeliverPushMessage, serviceworker.DeliverPushMessageParams{
+		Origin: srv.Base, RegistrationID: reg, Data: payload,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	shown := `navigator.serviceWorker.ready.then(r => r.getNotifications()).then(ns => ns.map(n => n.title + "|" + n.body + "|" + n.data.path + "|" + n.tag))`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := eval[[]string](ada, shown)
+		if slices.Contains(got, "All Talk|Bea Member: are you there?|/rooms/1/@7|room-1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("notifications shown: %v", got)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 
 	// The server goes away: a page still opens, as the offline shell.
 	srv.Stop()
