@@ -18,6 +18,7 @@ import (
 
 	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/config"
+	"github.com/campfire-go/campfire/internal/importonce"
 	datamigrate "github.com/campfire-go/campfire/internal/store/migrate"
 	"github.com/campfire-go/campfire/internal/store/sqlite"
 )
@@ -58,6 +59,9 @@ Commands:
   backup PATH                 write a verified copy of the SQLite database to PATH (0600)
   restore PATH                put a backup in place of the SQLite database (server stopped;
                               the previous database is kept as DATABASE.bak-TIME)
+  import-once PATH [--files DIR]
+                              bring in a ONCE Campfire database (production.sqlite3) and its
+                              files, into an empty database (docs/operations.md)
   version                     print the version
 
 Configuration comes from the environment (PORT, BIND, DATABASE_URL,
@@ -89,6 +93,13 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
 		if err := datamigrate.Command(ctx, args, stdout, stderr); err != nil {
+			return fail(err)
+		}
+		return 0
+	case "import-once": // its --files beside the server's configuration
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := importonce.Command(ctx, args, environ, stdout, stderr); err != nil {
 			return fail(err)
 		}
 		return 0

@@ -19,9 +19,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	_ "modernc.org/sqlite"
 
+	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/blob"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/importonce"
+	"github.com/campfire-go/campfire/internal/testenv"
 	"github.com/campfire-go/campfire/internal/web/webtest"
 	"github.com/campfire-go/campfire/internal/wire"
 )
@@ -476,5 +478,40 @@ func TestImportRefusesNonCampfire(t *testing.T) {
 	_, err = importonce.Run(t.Context(), importonce.Options{Source: filepath.Join(dir, "missing"), DatabaseURL: "sqlite://" + filepath.Join(dir, "target.db")})
 	if err == nil {
 		t.Fatal("a missing file was accepted")
+	}
+}
+
+// TestCommand runs `campfire import-once` as the binary does: progress on
+// stderr, counts on stdout, a second run refused, a served SQLite file
+// refused.
+func TestCommand(t *testing.T) {
+	f := newFixture(t)
+	cfg := testenv.Config(t)
+	env := []string{"DATABASE_URL=" + cfg.DatabaseURL, "STORAGE_PATH=" + cfg.StoragePath}
+	var out, errs bytes.Buffer
+	if err := importonce.Command(t.Context(), nil, env, &out, &errs); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Fatalf("no path: %v", err)
+	}
+	if cfg.DatabaseURL[:6] == "sqlite" {
+		unlock, err := engine.LockServing(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = importonce.Command(t.Context(), []string{f.path}, env, &out, &errs)
+		unlock()
+		if err == nil || !strings.Contains(err.Error(), "already serving") {
+			t.Fatalf("import into a served database: %v", err)
+		}
+	}
+	if err := importonce.Command(t.Context(), []string{f.path, "--files", f.files}, env, &out, &errs); err != nil {
+		t.Fatalf("import: %v\n%s", err, errs.String())
+	}
+	if !strings.Contains(out.String(), "imported 3 people, 1 bots, 3 rooms, 7 memberships, 9 messages") ||
+		!strings.Contains(errs.String(), "import-once: messages 10/10") {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s", out.String(), errs.String())
+	}
+	err := importonce.Command(t.Context(), []string{f.path}, env, &out, &errs)
+	if !errors.Is(err, importonce.ErrTargetNotEmpty) || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("second import: %v", err)
 	}
 }
