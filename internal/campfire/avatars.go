@@ -345,3 +345,14 @@ func (c *Core) LogoFile(ctx context.Context) (blob.Object, string, error) {
 	obj, err := c.openBlob(ctx, key, "logo")
 	return obj, key, err
 }
+
+// AccountBrand is what every page's frame shows of the account: its name
+// ("Campfire" before setup) and its logo's blob key ("" for none), in one
+// read.
+func (c *Core) AccountBrand(ctx context.Context) (name, logoKey string, err error) {
+	a, err := c.store.Account(ctx)
+	if errors.Is(err, chat.ErrNotFound) {
+		return "Campfire", "", nil
+	}
+	return a.Name, a.LogoKey, err
+}

@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"strings"
 )
 
@@ -13,6 +14,11 @@ type Previews struct {
 	// for installations that must not reach the internet or leak what
 	// their people link to.
 	Off bool
+	// AllowForTests lets the fetcher reach these otherwise refused address
+	// ranges (CAMPFIRE_TEST_UNFURL_ALLOW, comma-separated CIDR prefixes).
+	// Only the browser tests, which run the real binary against pages
+	// they serve on loopback, set it; the server warns at start when set.
+	AllowForTests []netip.Prefix
 }
 
 func parseOnOff(name, v string) (off bool, err error) {
@@ -26,8 +32,21 @@ func parseOnOff(name, v string) (off bool, err error) {
 }
 
 func (p *Previews) fromEnv(env map[string]string) (err error) {
-	p.Off, err = parseOnOff("LINK_PREVIEWS", env["LINK_PREVIEWS"])
-	return err
+	if p.Off, err = parseOnOff("LINK_PREVIEWS", env["LINK_PREVIEWS"]); err != nil {
+		return err
+	}
+	p.AllowForTests = nil
+	for _, s := range strings.Split(env["CAMPFIRE_TEST_UNFURL_ALLOW"], ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		pr, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("CAMPFIRE_TEST_UNFURL_ALLOW=%q: %q is not a CIDR prefix", env["CAMPFIRE_TEST_UNFURL_ALLOW"], s)
+		}
+		p.AllowForTests = append(p.AllowForTests, pr)
+	}
+	return nil
 }
 
 func (p *Previews) flags(fs *flag.FlagSet) {

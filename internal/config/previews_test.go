@@ -16,6 +16,8 @@ func TestLinkPreviewsSetting(t *testing.T) {
 		{[]string{"LINK_PREVIEWS=off"}, []string{"-link-previews=on"}, false, false},
 		{nil, []string{"-link-previews=off"}, true, false},
 		{[]string{"LINK_PREVIEWS=maybe"}, nil, false, true},
+		{[]string{"CAMPFIRE_TEST_UNFURL_ALLOW=127.0.0.1/32, ::1/128"}, nil, false, false},
+		{[]string{"CAMPFIRE_TEST_UNFURL_ALLOW=localhost"}, nil, false, true},
 	} {
 		cfg, err := Load(append([]string{"serve"}, c.args...)[1:], c.env)
 		if c.bad {

@@ -49,6 +49,7 @@ func parsePages(a *assets) (*pages, error) {
 		"permalink": func(roomID, messageID int64) string {
 			return "/rooms/" + strconv.FormatInt(roomID, 10) + "/@" + strconv.FormatInt(messageID, 10)
 		},
+		"pictureForm": newPictureForm, // the avatar and logo upload form
 	}
 	// Partials (templates/partials) define the layout and shared pieces;
 	// each other file is a page that defines "main".

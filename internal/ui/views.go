@@ -21,17 +21,18 @@ type layout struct {
 	Me          chat.User
 	SignedIn    bool
 	AccountName string
+	LogoURL     string   // the account logo, "" for the built-in icon
 	Sidebar     *sidebar // nil: a page without the sidebar (sign-in, errors)
 	Flash       flash
 }
 
 // bareLayout is the frame of pages without a sidebar.
 func (u *UI) bareLayout(r *http.Request, v *visit, title string) layout {
-	name, err := u.core.AccountName(r.Context())
+	name, logo, err := u.core.AccountBrand(r.Context())
 	if err != nil || name == "" {
 		name = "Campfire"
 	}
-	return layout{Title: title, Page: "bare", Me: v.me, SignedIn: v.signedIn, AccountName: name}
+	return layout{Title: title, Page: "bare", Me: v.me, SignedIn: v.signedIn, AccountName: name, LogoURL: wire.LogoURL(logo)}
 }
 
 // fullLayout is the frame of signed-in pages: the sidebar with currentRoom
@@ -154,6 +155,7 @@ type messageView struct {
 	CanEdit                    bool
 	Highlight                  bool // the permalink's target
 	Boosts                     []boostView
+	Preview                    *wire.Preview // the link card, nil for none
 }
 
 type boostView struct {
@@ -187,6 +189,7 @@ func messageViews(ms []chat.Message, me chat.User, c clock, now time.Time, highl
 			EmojiOnly:    render.EmojiOnly(m.Body),
 			CanEdit:      m.CreatorID == me.ID || me.IsAdmin(),
 			Highlight:    m.ID == highlight,
+			Preview:      wire.NewPreview(m.Preview),
 		}
 		if !m.EditedAt.IsZero() {
 			v.EditedTime = "Edited " + c.DateTime(m.EditedAt, now)

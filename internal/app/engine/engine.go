@@ -140,7 +140,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, opts Options
 	if err := e.openPush(ctx, opts.Push); err != nil {
 		return fail(err)
 	}
-	if err := e.openMedia(cfg); err != nil {
+	if err := e.openMedia(cfg, log); err != nil {
 		return fail(err)
 	}
 	return e, nil

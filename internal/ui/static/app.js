@@ -4,6 +4,7 @@
 import { Cable } from "./cable.js";
 import { Sidebar } from "./sidebar.js";
 import { Room } from "./room.js";
+import { pictureForms, watchAvatars } from "./media.js";
 import { hour12 } from "./messages.js";
 import { confirmDialog, copyText, swallowEnter, toast } from "./dom.js";
 
@@ -182,6 +183,8 @@ function main() {
   const roomEl = document.getElementById("room");
   const room = roomEl ? new Room(roomEl, cable) : null;
   new Sidebar(cable, room ? room.id : 0);
+  watchAvatars(cable);
+  pictureForms();
   if (room) room.start();
   cable.start();
 }

@@ -106,11 +106,35 @@ export function renderMessage(m) {
   const boosts = el.querySelector(".boosts");
   for (const b of m.boosts || []) boosts.append(renderBoost(b));
   boosts.hidden = boosts.children.length === 0;
+  fillPreview(el, m.preview);
 
   if (m.creator.id !== me.id && !me.admin) {
     el.querySelectorAll('[data-action="edit"], [data-action="delete"]').forEach((b) => b.remove());
   }
   return el;
+}
+
+// fillPreview fills the link card, as the server's "link-card" template
+// does: text as text, the link only when it is http(s), the image only
+// from this server (the server fetched and re-encoded it).
+function fillPreview(el, p) {
+  const card = el.querySelector(".link-card");
+  if (!card) return;
+  const ok = p && /^https?:\/\//i.test(p.url || "");
+  card.hidden = !ok;
+  if (!ok) {
+    card.removeAttribute("href");
+    return;
+  }
+  card.href = p.url;
+  const img = card.querySelector(".link-card__image");
+  const local = typeof p.image_url === "string" && p.image_url.startsWith("/api/v1/messages/");
+  img.hidden = !local;
+  if (local) img.src = p.image_url;
+  else img.removeAttribute("src");
+  card.querySelector(".link-card__site").textContent = p.site_name || "";
+  card.querySelector(".link-card__title").textContent = p.title || "";
+  card.querySelector(".link-card__description").textContent = p.description || "";
 }
 
 function fillAuthor(el, user) {
