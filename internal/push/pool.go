@@ -113,7 +113,7 @@ type Stats struct {
 	Gone    uint64 // 404/410: subscription deleted
 	Failed  uint64 // refused, or still failing after the retries
 	Retried uint64 // attempts repeated after a 429, 5xx or network failure
-	Dropped uint64 // jobs or plans not queued because the queue was full or the pool stopped
+	Dropped uint64 // jobs or plans not queued (queue full, pool stopped) or cut short by shutdown
 }
 
 // Pool sends jobs on a fixed set of workers fed by bounded queues. Enqueue
@@ -221,6 +221,10 @@ func (p *Pool) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case task := <-p.plans:
+					if ctx.Err() != nil { // select picks at random once both are ready
+						p.dropped.Add(1)
+						continue
+					}
 					task(ctx)
 				}
 			}
@@ -233,6 +237,10 @@ func (p *Pool) Run(ctx context.Context) error {
 				case <-ctx.Done():
 					return
 				case j := <-p.jobs:
+					if ctx.Err() != nil {
+						p.dropped.Add(1)
+						continue
+					}
 					p.send(ctx, j)
 				}
 			}
@@ -274,7 +282,8 @@ func (p *Pool) send(ctx context.Context, j Job) {
 			p.gone.Add(1)
 			p.opts.Gone(ctx, j.SubscriptionID)
 			return
-		case ctx.Err() != nil:
+		case ctx.Err() != nil: // stopping: cut short
+			p.dropped.Add(1)
 			return
 		case err == nil && status != http.StatusTooManyRequests && status < 500:
 			// 400 (bad request), 401/403 (VAPID refused), 413: trying
@@ -297,6 +306,7 @@ func (p *Pool) send(ctx context.Context, j Job) {
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			p.dropped.Add(1)
 			return
 		case <-t.C:
 		}
