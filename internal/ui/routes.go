@@ -71,6 +71,7 @@ func (u *UI) routes() []route {
 		{"POST /account/bots/{id}", admin, u.botUpdate},
 		{"POST /account/bots/{id}/key", admin, u.botKeyReset},
 		{"POST /account/bots/{id}/delete", admin, u.botDelete},
+		{"GET /account/status", admin, u.adminStatusShow},
 	}
 }
 
