@@ -2,7 +2,6 @@ package observed
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"fmt"
 	"go/format"
@@ -39,20 +38,11 @@ func TestGeneratedIsCurrent(t *testing.T) {
 	}
 }
 
-// seams are the parts of store.Store that are timed. A part added to
-// store.Store goes here once its methods settle (until then the embedded
-// store answers them untimed, and TestEveryMethodTimed says so).
-var seams = []reflect.Type{
-	reflect.TypeFor[store.Accounts](),
-	reflect.TypeFor[store.Users](),
-	reflect.TypeFor[store.Sessions](),
-	reflect.TypeFor[store.Rooms](),
-	reflect.TypeFor[store.Messages](),
-	reflect.TypeFor[store.Bans](),
-	reflect.TypeFor[interface {
-		Ping(ctx context.Context) error
-	}](),
-}
+// seams are what is timed: the whole store.Store. (While a new seam's
+// methods are still changing, list the settled parts here instead, so a
+// signature change cannot break the build; TestEveryMethodTimed then says
+// what is left untimed.)
+var seams = []reflect.Type{reflect.TypeFor[store.Store]()}
 
 // TestEveryMethodTimed checks every method of store.Store but Close is in
 // the seams.
@@ -77,7 +67,9 @@ func generate() ([]byte, error) {
 	var methods []reflect.Method
 	for _, s := range seams {
 		for i := range s.NumMethod() {
-			methods = append(methods, s.Method(i))
+			if s.Method(i).Name != "Close" {
+				methods = append(methods, s.Method(i))
+			}
 		}
 	}
 	slices.SortFunc(methods, func(a, b reflect.Method) int { return strings.Compare(a.Name, b.Name) })

@@ -16,6 +16,7 @@ var operations = []string{
 	"BannedIPs",
 	"Boost",
 	"Bots",
+	"ClearSearches",
 	"CreateBoost",
 	"CreateMessage",
 	"CreateRoom",
@@ -23,10 +24,14 @@ var operations = []string{
 	"CreateUser",
 	"DeactivateUser",
 	"DeleteBoost",
+	"DeleteLinkPreview",
 	"DeleteMessage",
+	"DeletePushSubscription",
 	"DeleteRoom",
 	"DeleteSession",
 	"DirectRoom",
+	"ExpirePushSubscription",
+	"FinishThumbnail",
 	"MarkRead",
 	"MemberIDs",
 	"Members",
@@ -34,17 +39,28 @@ var operations = []string{
 	"MessageByClientID",
 	"Messages",
 	"MessagesUpdatedSince",
+	"PendingThumbnails",
 	"Ping",
+	"PushSubscriptionsFor",
+	"PushTargets",
+	"RecentSearches",
+	"RecordSearch",
 	"Room",
+	"RoomAttachmentKeys",
 	"RoomForUser",
 	"RoomsForUser",
+	"SavePushSubscription",
 	"Search",
 	"SessionByTokenHash",
+	"SetAccountLogo",
 	"SetInvolvement",
 	"SetJoinCode",
+	"SetLinkPreview",
+	"SetUserAvatar",
 	"Setup",
 	"TouchSession",
 	"UnbanIP",
+	"UnreadRoomCounts",
 	"UpdateAccountName",
 	"UpdateMessage",
 	"UpdateRoom",
@@ -54,6 +70,7 @@ var operations = []string{
 	"UserSessions",
 	"Users",
 	"UsersByIDs",
+	"VAPIDKeys",
 }
 
 func (s *Store) Account(ctx context.Context) (chat.Account, error) {
@@ -79,6 +96,11 @@ func (s *Store) Boost(ctx context.Context, a1 int64) (chat.Boost, error) {
 func (s *Store) Bots(ctx context.Context) ([]chat.User, error) {
 	defer s.done("Bots", time.Now())
 	return s.Store.Bots(ctx)
+}
+
+func (s *Store) ClearSearches(ctx context.Context, a1 int64) error {
+	defer s.done("ClearSearches", time.Now())
+	return s.Store.ClearSearches(ctx, a1)
 }
 
 func (s *Store) CreateBoost(ctx context.Context, a1 int64, a2 int64, a3 string) (chat.Boost, error) {
@@ -116,9 +138,19 @@ func (s *Store) DeleteBoost(ctx context.Context, a1 int64) error {
 	return s.Store.DeleteBoost(ctx, a1)
 }
 
+func (s *Store) DeleteLinkPreview(ctx context.Context, a1 int64, a2 time.Time) (chat.Message, error) {
+	defer s.done("DeleteLinkPreview", time.Now())
+	return s.Store.DeleteLinkPreview(ctx, a1, a2)
+}
+
 func (s *Store) DeleteMessage(ctx context.Context, a1 int64) error {
 	defer s.done("DeleteMessage", time.Now())
 	return s.Store.DeleteMessage(ctx, a1)
+}
+
+func (s *Store) DeletePushSubscription(ctx context.Context, a1 int64, a2 string) error {
+	defer s.done("DeletePushSubscription", time.Now())
+	return s.Store.DeletePushSubscription(ctx, a1, a2)
 }
 
 func (s *Store) DeleteRoom(ctx context.Context, a1 int64) ([]int64, error) {
@@ -134,6 +166,16 @@ func (s *Store) DeleteSession(ctx context.Context, a1 string) error {
 func (s *Store) DirectRoom(ctx context.Context, a1 int64, a2 []int64) (chat.Room, bool, error) {
 	defer s.done("DirectRoom", time.Now())
 	return s.Store.DirectRoom(ctx, a1, a2)
+}
+
+func (s *Store) ExpirePushSubscription(ctx context.Context, a1 int64) error {
+	defer s.done("ExpirePushSubscription", time.Now())
+	return s.Store.ExpirePushSubscription(ctx, a1)
+}
+
+func (s *Store) FinishThumbnail(ctx context.Context, a1 int64, a2 store.ThumbnailResult) (chat.Message, error) {
+	defer s.done("FinishThumbnail", time.Now())
+	return s.Store.FinishThumbnail(ctx, a1, a2)
 }
 
 func (s *Store) MarkRead(ctx context.Context, a1 int64, a2 int64) (bool, error) {
@@ -171,14 +213,44 @@ func (s *Store) MessagesUpdatedSince(ctx context.Context, a1 int64, a2 time.Time
 	return s.Store.MessagesUpdatedSince(ctx, a1, a2, a3)
 }
 
+func (s *Store) PendingThumbnails(ctx context.Context, a1 time.Time, a2 int) ([]chat.Attachment, error) {
+	defer s.done("PendingThumbnails", time.Now())
+	return s.Store.PendingThumbnails(ctx, a1, a2)
+}
+
 func (s *Store) Ping(ctx context.Context) error {
 	defer s.done("Ping", time.Now())
 	return s.Store.Ping(ctx)
 }
 
+func (s *Store) PushSubscriptionsFor(ctx context.Context, a1 []int64) ([]store.PushSubscription, error) {
+	defer s.done("PushSubscriptionsFor", time.Now())
+	return s.Store.PushSubscriptionsFor(ctx, a1)
+}
+
+func (s *Store) PushTargets(ctx context.Context, a1 int64, a2 int64) ([]store.PushTarget, error) {
+	defer s.done("PushTargets", time.Now())
+	return s.Store.PushTargets(ctx, a1, a2)
+}
+
+func (s *Store) RecentSearches(ctx context.Context, a1 int64, a2 int) ([]store.RecentSearch, error) {
+	defer s.done("RecentSearches", time.Now())
+	return s.Store.RecentSearches(ctx, a1, a2)
+}
+
+func (s *Store) RecordSearch(ctx context.Context, a1 int64, a2 string, a3 time.Time, a4 int) error {
+	defer s.done("RecordSearch", time.Now())
+	return s.Store.RecordSearch(ctx, a1, a2, a3, a4)
+}
+
 func (s *Store) Room(ctx context.Context, a1 int64) (chat.Room, error) {
 	defer s.done("Room", time.Now())
 	return s.Store.Room(ctx, a1)
+}
+
+func (s *Store) RoomAttachmentKeys(ctx context.Context, a1 int64) ([]string, error) {
+	defer s.done("RoomAttachmentKeys", time.Now())
+	return s.Store.RoomAttachmentKeys(ctx, a1)
 }
 
 func (s *Store) RoomForUser(ctx context.Context, a1 int64, a2 int64) (chat.RoomView, error) {
@@ -191,6 +263,11 @@ func (s *Store) RoomsForUser(ctx context.Context, a1 int64) ([]chat.RoomView, er
 	return s.Store.RoomsForUser(ctx, a1)
 }
 
+func (s *Store) SavePushSubscription(ctx context.Context, a1 store.PushSubscription, a2 int) (store.PushSubscription, error) {
+	defer s.done("SavePushSubscription", time.Now())
+	return s.Store.SavePushSubscription(ctx, a1, a2)
+}
+
 func (s *Store) Search(ctx context.Context, a1 int64, a2 string, a3 int) ([]chat.Message, error) {
 	defer s.done("Search", time.Now())
 	return s.Store.Search(ctx, a1, a2, a3)
@@ -201,6 +278,11 @@ func (s *Store) SessionByTokenHash(ctx context.Context, a1 string) (chat.Session
 	return s.Store.SessionByTokenHash(ctx, a1)
 }
 
+func (s *Store) SetAccountLogo(ctx context.Context, a1 string) (chat.Account, error) {
+	defer s.done("SetAccountLogo", time.Now())
+	return s.Store.SetAccountLogo(ctx, a1)
+}
+
 func (s *Store) SetInvolvement(ctx context.Context, a1 int64, a2 int64, a3 chat.Involvement) error {
 	defer s.done("SetInvolvement", time.Now())
 	return s.Store.SetInvolvement(ctx, a1, a2, a3)
@@ -209,6 +291,16 @@ func (s *Store) SetInvolvement(ctx context.Context, a1 int64, a2 int64, a3 chat.
 func (s *Store) SetJoinCode(ctx context.Context, a1 string) (chat.Account, error) {
 	defer s.done("SetJoinCode", time.Now())
 	return s.Store.SetJoinCode(ctx, a1)
+}
+
+func (s *Store) SetLinkPreview(ctx context.Context, a1 chat.LinkPreview, a2 time.Time) (chat.Message, error) {
+	defer s.done("SetLinkPreview", time.Now())
+	return s.Store.SetLinkPreview(ctx, a1, a2)
+}
+
+func (s *Store) SetUserAvatar(ctx context.Context, a1 int64, a2 string, a3 time.Time) (chat.User, error) {
+	defer s.done("SetUserAvatar", time.Now())
+	return s.Store.SetUserAvatar(ctx, a1, a2, a3)
 }
 
 func (s *Store) Setup(ctx context.Context, a1 store.SetupParams) (chat.Account, chat.User, chat.Room, error) {
@@ -224,6 +316,11 @@ func (s *Store) TouchSession(ctx context.Context, a1 int64, a2 time.Time, a3 str
 func (s *Store) UnbanIP(ctx context.Context, a1 string) error {
 	defer s.done("UnbanIP", time.Now())
 	return s.Store.UnbanIP(ctx, a1)
+}
+
+func (s *Store) UnreadRoomCounts(ctx context.Context, a1 []int64) (map[int64]int, error) {
+	defer s.done("UnreadRoomCounts", time.Now())
+	return s.Store.UnreadRoomCounts(ctx, a1)
 }
 
 func (s *Store) UpdateAccountName(ctx context.Context, a1 string) (chat.Account, error) {
@@ -269,4 +366,9 @@ func (s *Store) Users(ctx context.Context) ([]chat.User, error) {
 func (s *Store) UsersByIDs(ctx context.Context, a1 []int64) ([]chat.User, error) {
 	defer s.done("UsersByIDs", time.Now())
 	return s.Store.UsersByIDs(ctx, a1)
+}
+
+func (s *Store) VAPIDKeys(ctx context.Context, a1 store.VAPIDKeys) (store.VAPIDKeys, error) {
+	defer s.done("VAPIDKeys", time.Now())
+	return s.Store.VAPIDKeys(ctx, a1)
 }
