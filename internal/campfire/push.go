@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/push"
@@ -90,7 +91,23 @@ func (c *Core) pushLater(room chat.Room, m chat.Message) {
 	if c.pusher == nil {
 		return
 	}
+	// Keep only what a notification shows: a queue of full messages (64
+	// KiB bodies, their HTML) could hold tens of megabytes.
+	m = chat.Message{ID: m.ID, RoomID: m.RoomID, CreatorID: m.CreatorID, Mentions: m.Mentions,
+		Creator: chat.User{ID: m.Creator.ID, Name: m.Creator.Name}, Body: clip(m.Body, push.MaxPayload)}
 	c.pusher.Plan(func(ctx context.Context) { c.pushMessage(ctx, room, m) })
+}
+
+// clip cuts s to at most n bytes on a rune boundary (the payload is cut
+// properly, with an ellipsis, later).
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // pushMessage sends m to the subscribed members who should hear of it.
