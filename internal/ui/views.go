@@ -155,7 +155,8 @@ type messageView struct {
 	CanEdit                    bool
 	Highlight                  bool // the permalink's target
 	Boosts                     []boostView
-	Preview                    *wire.Preview // the link card, nil for none
+	Attachment                 *attachmentView // the file, nil for none
+	Preview                    *wire.Preview   // the link card, nil for none
 }
 
 type boostView struct {
@@ -189,6 +190,7 @@ func messageViews(ms []chat.Message, me chat.User, c clock, now time.Time, highl
 			EmojiOnly:    render.EmojiOnly(m.Body),
 			CanEdit:      m.CreatorID == me.ID || me.IsAdmin(),
 			Highlight:    m.ID == highlight,
+			Attachment:   newAttachmentView(m.Attachment),
 			Preview:      wire.NewPreview(m.Preview),
 		}
 		if !m.EditedAt.IsZero() {

@@ -4,6 +4,7 @@
 
 import { randomID, toast, touchTyping } from "./dom.js";
 import { me, renderPending } from "./messages.js";
+import { startUploads } from "./attachments.js";
 
 const TYPING_EVERY = 3000; // resend "typing" at most this often
 const TYPING_IDLE = 4000; // stop saying so after this long without a key
@@ -31,6 +32,7 @@ export class Composer {
       this.submit();
     });
     this.input.addEventListener("keydown", (e) => this.keydown(e));
+    startUploads(this);
     this.input.addEventListener("input", () => {
       this.autosize();
       this.typed();

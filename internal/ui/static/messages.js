@@ -6,6 +6,7 @@
 // bluemonday allow-list) before storing it, so it is inserted as HTML.
 
 import { clone } from "./dom.js";
+import { fillAttachment } from "./attachments.js";
 
 // GROUP_WINDOW matches groupWindow in internal/ui/views.go.
 export const GROUP_WINDOW = 5 * 60 * 1000;
@@ -106,6 +107,7 @@ export function renderMessage(m) {
   const boosts = el.querySelector(".boosts");
   for (const b of m.boosts || []) boosts.append(renderBoost(b));
   boosts.hidden = boosts.children.length === 0;
+  fillAttachment(el, m.attachment);
   fillPreview(el, m.preview);
 
   if (m.creator.id !== me.id && !me.admin) {
