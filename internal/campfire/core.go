@@ -142,8 +142,9 @@ type Core struct {
 	media        media      // link previews, avatars, logo (previews.go)
 	pusher       *push.Pool // Web Push (push.go); nil: none
 	localControl func(broker.Event)
-	deviceKey    []byte // HMAC key of known-device tokens
-	files        *files // attachments (attachments.go); nil: uploads unavailable
+	deviceKey    []byte          // HMAC key of known-device tokens
+	linkUsed     ratelimit.Store // sign-in links used, by id (signin_link.go)
+	files        *files          // attachments (attachments.go); nil: uploads unavailable
 	// dummyHash makes a sign-in for an unknown email cost as much as one
 	// with a wrong password, so timing does not reveal who has an account.
 	dummyHash []byte
@@ -163,6 +164,7 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 		// so a stranger spending the one above locks nobody out.
 		deviceLimit: opts.Limiters("device", opts.SignInAccount.Burst, opts.SignInAccount.Per),
 		deviceKey:   deviceKey(opts.DeviceSecret),
+		linkUsed:    opts.Limiters("signin_link", 1, SignInLinkTTL),
 		postLimit:   opts.Limiters("post", opts.PostBurst, opts.PostPer),
 		actionLimit: opts.Limiters("action", opts.Actions.Burst, opts.Actions.Per),
 		webhooks:    make(chan webhookJob, opts.WebhookQueue),
