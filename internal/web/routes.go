@@ -45,6 +45,8 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"PATCH /api/v1/users/{id}", a.authed(a.userUpdate)},
 		{"DELETE /api/v1/users/{id}", a.authed(a.userDelete)},
 		{"POST /api/v1/users/{id}/ban", a.authed(a.userBan)},
+		{"POST /api/v1/users/me/signin_link", a.authed(a.signinLinkCreate)},
+		{"POST /api/v1/users/{id}/signin_link", a.authed(a.signinLinkCreate)},
 		{"GET /api/v1/users/{id}/avatar", a.authed(a.avatarShow)},
 		{"PUT /api/v1/users/{id}/avatar", a.authed(a.avatarUpdate)},
 		{"POST /api/v1/users/{id}/avatar", a.authed(a.avatarUpdate)},
