@@ -72,8 +72,15 @@ var (
 )
 
 // decodePicture reads a JPEG, PNG, GIF or WebP image from r, refusing it by
-// its declared dimensions before decoding. Errors are client errors.
-func decodePicture(r io.ReadSeeker) (image.Image, error) {
+// its declared dimensions before decoding. Errors are client errors. A
+// decoder that panics on a hostile file (they are not meant to) is an
+// invalid image, not a crashed worker.
+func decodePicture(r io.ReadSeeker) (img image.Image, err error) {
+	defer func() {
+		if recover() != nil {
+			img, err = nil, errPictureBad
+		}
+	}()
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(12)
 	f, ok := pictureFormats[sniffPicture(head)]
@@ -93,7 +100,7 @@ func decodePicture(r io.ReadSeeker) (image.Image, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, errPictureBad
 	}
-	img, err := f.decode(bufio.NewReader(r))
+	img, err = f.decode(bufio.NewReader(r))
 	if err != nil {
 		return nil, errPictureBad
 	}
