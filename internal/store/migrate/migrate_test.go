@@ -119,6 +119,7 @@ func buildFixture(t *testing.T, path string) fixture {
 	_ = b2
 
 	post(f.dm, f.ada, "just between us", "")
+	addAttachment(t, s, f.dm, f.cleo)
 	post(f.secret, f.ada, "secret plans", "", f.dave.ID)
 	last := post(f.secret, f.bob, "the newest message, deleted", "")
 	must(t, s.DeleteMessage(ctx, last.ID)) // Secret's last_seq is above its highest seq
@@ -213,17 +214,23 @@ func snapshot(t *testing.T, s store.Store, f fixture) []string {
 		ms, err := s.Members(ctx, id)
 		add("members", ms, err)
 		page, err := s.Messages(ctx, id, store.Page{Forward: true, Limit: 1000})
-		add("messages", page, err)
+		plain, atts := detach(page...)
+		add("messages", plain, err)
+		add("attachments", atts, nil)
 		for _, m := range page {
 			got, err := s.Message(ctx, m.ID)
-			add("message", got, err)
+			plain, atts := detach(got)
+			add("message", plain[0], err)
+			add("attachments", atts, nil)
 			for _, b := range m.Boosts {
 				got, err := s.Boost(ctx, b.ID)
 				add("boost", got, err)
 			}
 		}
 		upd, err := s.MessagesUpdatedSince(ctx, id, time.UnixMilli(1), 100)
-		add("updated since", upd, err)
+		plain, atts = detach(upd...)
+		add("updated since", plain, err)
+		add("attachments", atts, nil)
 	}
 	sess, u, err := s.SessionByTokenHash(ctx, f.bobSession.TokenHash)
 	add("session", []any{sess, u}, err)
@@ -272,7 +279,7 @@ func TestMigrateEverything(t *testing.T) {
 	if len(rep.Tables) != 9 || rep.Resumed || rep.Cleaned != 0 {
 		t.Errorf("report: %+v", rep)
 	}
-	if !strings.Contains(progress, "messages: 6 rows copied in") || !strings.Contains(progress, "rows/s") {
+	if !strings.Contains(progress, "messages: 7 rows copied in") || !strings.Contains(progress, "rows/s") {
 		t.Errorf("progress does not say rows/s per table:\n%s", progress)
 	}
 

@@ -74,10 +74,6 @@ var tables = []table{
 		{"id", integer}, {"message_id", integer}, {"booster_id", integer}, {"content", text},
 		{"created_at", integer},
 	}},
-	{name: "link_previews", key: []string{"message_id"}, cols: []column{
-		{"message_id", integer}, {"url", text}, {"title", text}, {"description", text},
-		{"site_name", text}, {"image_key", text}, {"image_type", text}, {"created_at", integer},
-	}},
 	// Attachment rows; their files stay where they are in the blob store
 	// (STORAGE_PATH or STORAGE_URL), which the new instances must share.
 	{name: "attachments", key: []string{"message_id"}, cols: []column{
