@@ -147,6 +147,8 @@ func buildFixture(t *testing.T, path string) fixture {
 	must(t, err)
 	_, err = s.VAPIDKeys(ctx, store.VAPIDKeys{PublicKey: "vapid-public", PrivateKey: "vapid-private"})
 	must(t, err)
+	must(t, s.RecordSearch(ctx, f.bob.ID, "zebra", time.Now(), 10))
+	must(t, s.RecordSearch(ctx, f.bob.ID, "crossing", time.Now(), 10))
 	_, err = s.SetJoinCode(ctx, "join-2")
 	must(t, err)
 	f.allTalk, err = s.Room(ctx, f.allTalk.ID)
@@ -180,6 +182,8 @@ func snapshot(t *testing.T, s store.Store, f fixture) []string {
 	add("push subscriptions", subs, err)
 	keys, err := s.VAPIDKeys(ctx, store.VAPIDKeys{PublicKey: "not copied", PrivateKey: "not copied"})
 	add("vapid keys", keys, err)
+	searches, err := s.RecentSearches(ctx, f.bob.ID, 10)
+	add("recent searches", searches, err)
 	ips, err := s.BannedIPs(ctx)
 	slices.Sort(ips)
 	add("banned", ips, err)
@@ -450,7 +454,7 @@ func TestResumeAfterInterruption(t *testing.T) {
 	if n := tableCount(t, pg, "messages"); n != 500 {
 		t.Fatalf("after the interruption the target has %d messages, want the one committed batch of 500", n)
 	}
-	if tableCount(t, pg, "data_migration") != 9 {
+	if tableCount(t, pg, "data_migration") != migrate.TableCount {
 		t.Fatal("no progress rows after the interruption")
 	}
 	if len(rep.Tables) == 0 {
@@ -553,7 +557,7 @@ func TestMismatchReported(t *testing.T) {
 	must(t, err)
 	rep, _, err := run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg, VerifyOnly: true})
 	must(t, err)
-	if len(rep.Tables) != 9 {
+	if int64(len(rep.Tables)) != migrate.TableCount {
 		t.Fatalf("verify-only report: %+v", rep)
 	}
 
@@ -621,7 +625,7 @@ func TestSourceChangedBetweenRunsReported(t *testing.T) {
 			t.Errorf("%s: ok=%v", tr.Name, tr.OK())
 		}
 	}
-	if tableCount(t, pg, "data_migration") != 9 {
+	if tableCount(t, pg, "data_migration") != migrate.TableCount {
 		t.Error("the bookkeeping of an unverified copy was dropped")
 	}
 	if _, _, err := run(t, t.Context(), migrate.Options{From: "sqlite://" + path, To: pg, Force: true}); err != nil {
