@@ -26,9 +26,11 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/campfire-go/campfire/internal/campfire"
+	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/push"
 	"github.com/campfire-go/campfire/internal/ratelimit"
 	"github.com/campfire-go/campfire/internal/store"
+	"github.com/campfire-go/campfire/internal/testenv"
 	"github.com/campfire-go/campfire/internal/web/webtest"
 	"github.com/campfire-go/campfire/internal/wire"
 )
@@ -185,8 +187,17 @@ func (ps *pushService) wait(t testing.TB, path string, n int) []pushed {
 // were planned and a later push proves earlier ones were decided.
 func pushServer(t *testing.T) (*webtest.Server, *push.Pool) {
 	t.Helper()
+	s, pool := pushInstance(t, nil)
+	s.Setup(t)
+	return s, pool
+}
+
+// pushInstance starts a stack (with config, when set, changing its
+// configuration) whose push pool reaches loopback endpoints.
+func pushInstance(t *testing.T, config func(*config.Config)) (*webtest.Server, *push.Pool) {
+	t.Helper()
 	var pool *push.Pool
-	s := webtest.New(t, webtest.Options{Register: func(_ *http.ServeMux, s *webtest.Server) {
+	s := webtest.New(t, webtest.Options{Config: config, Register: func(_ *http.ServeMux, s *webtest.Server) {
 		k, err := s.Store.VAPIDKeys(context.Background(), store.VAPIDKeys{})
 		if err != nil {
 			t.Fatal(err)
@@ -205,7 +216,6 @@ func pushServer(t *testing.T) (*webtest.Server, *push.Pool) {
 	done := make(chan struct{})
 	go func() { pool.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	s.Setup(t)
 	return s, pool
 }
 
@@ -467,5 +477,58 @@ func readingRoom(t *testing.T, s *webtest.Server, token string, room, userID int
 				}
 			}
 		}
+	}
+}
+
+// With several instances on one database and Redis, a message is pushed
+// once, by the instance that stored it, whichever instance the browser
+// subscribed through and whichever the author posts to.
+func TestPushOnceAcrossInstances(t *testing.T) {
+	if testenv.Backend() != "postgres+redis" {
+		t.Skip("needs CAMPFIRE_TEST_BACKEND=postgres+redis: two instances share PostgreSQL and Redis")
+	}
+	a, poolA := pushServer(t)
+	b, poolB := pushInstance(t, func(cfg *config.Config) {
+		*cfg = a.Graph.Config
+		cfg.InstanceID = "test-2"
+	})
+	ps := newPushService(t)
+	room := allTalk(t, a)
+	bobTok, _ := a.Join(t, "Bob")
+	bobB := newBrowser(t)
+	b.Must(t, 201, "POST", "/api/v1/push_subscriptions", bobB.subscription(ps.URL+"/bob"), bobTok)
+	a.Must(t, 200, "PUT", roomPath(room, "involvement"), map[string]string{"involvement": "everything"}, bobTok)
+
+	var posted []int64
+	for i, s := range []*webtest.Server{a, b, a, b} {
+		posted = append(posted, post(t, s, a.AdminToken, room, fmt.Sprintf("message %d", i)).ID)
+		ps.wait(t, "/bob", i+1)
+	}
+	// Each pool has one sender, planning in order: a duplicate planned
+	// for an earlier message would have been sent before these.
+	posted = append(posted, post(t, a, a.AdminToken, room, "last on a").ID)
+	ps.wait(t, "/bob", 5)
+	posted = append(posted, post(t, b, a.AdminToken, room, "last on b").ID)
+	got := ps.wait(t, "/bob", 6)
+	seen := map[int64]int{}
+	for _, p := range got {
+		var pl push.Payload
+		if err := json.Unmarshal(bobB.decrypt(t, p.body), &pl); err != nil {
+			t.Fatal(err)
+		}
+		seen[pl.MessageID]++
+	}
+	for _, id := range posted {
+		if seen[id] != 1 {
+			t.Fatalf("message %d pushed %d times (pushes: %v)", id, seen[id], seen)
+		}
+	}
+	// The receiver records a push before it answers; the pool counts it
+	// after.
+	for deadline := time.Now().Add(10 * time.Second); poolA.Stats().Sent+poolB.Stats().Sent < 6 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if sa, sb := poolA.Stats().Sent, poolB.Stats().Sent; sa != 3 || sb != 3 || len(ps.to("/bob")) != 6 {
+		t.Fatalf("instance a sent %d, b sent %d, received %d; want 3, 3 and 6", sa, sb, len(ps.to("/bob")))
 	}
 }
