@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/chat"
@@ -93,8 +94,12 @@ func (c *Core) pushLater(room chat.Room, m chat.Message) {
 	}
 	// Keep only what a notification shows: a queue of full messages (64
 	// KiB bodies, their HTML) could hold tens of megabytes.
+	body := m.Body
+	if strings.TrimSpace(body) == "" && m.Attachment != nil {
+		body = "📎 " + m.Attachment.Filename // a file without a caption
+	}
 	m = chat.Message{ID: m.ID, RoomID: m.RoomID, CreatorID: m.CreatorID, Mentions: m.Mentions,
-		Creator: chat.User{ID: m.Creator.ID, Name: m.Creator.Name}, Body: clip(m.Body, push.MaxPayload)}
+		Creator: chat.User{ID: m.Creator.ID, Name: m.Creator.Name}, Body: clip(body, push.MaxPayload)}
 	c.pusher.Plan(func(ctx context.Context) { c.pushMessage(ctx, room, m) })
 }
 
