@@ -1,8 +1,14 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"mime/multipart"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -159,6 +165,18 @@ func TestAccessibility(t *testing.T) {
 	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", mine), beaToken, map[string]string{"content": "👍"})
 	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", code1), adaToken, map[string]string{"content": "thanks!"})
 	srv.api("POST", fmt.Sprintf("/api/v1/messages/%d/boosts", party), beaToken, map[string]string{"content": "🙌"})
+	img := image.NewRGBA(image.Rect(0, 0, 320, 200))
+	for y := range 200 {
+		for x := range 320 {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 120, 255})
+		}
+	}
+	var pic bytes.Buffer
+	if err := png.Encode(&pic, img); err != nil {
+		t.Fatal(err)
+	}
+	srv.attach(beaToken, 1, "sunset.png", "image/png", pic.Bytes())
+	srv.attach(beaToken, 1, "notes.txt", "text/plain", []byte("minutes of the meeting\n"))
 	direct := int64(srv.api("POST", "/api/v1/rooms/direct", adaToken, map[string]any{"user_ids": []int64{beaID}})["id"].(float64))
 	srv.post(beaToken, direct, "Got a minute for the @Ada Admin review?")
 	srv.post(adaToken, direct, "Sure, after lunch.")
@@ -184,6 +202,8 @@ func TestAccessibility(t *testing.T) {
 		{name: "room", path: "/rooms/1", ready: live},
 		{name: "room, boost picker open", path: "/rooms/1", ready: live,
 			prep: fmt.Sprintf(`document.querySelector("#message_%d").focus(); document.querySelector("#message_%d [data-action=boost]").click()`, mine, mine)},
+		{name: "room, picture open", path: "/rooms/1", ready: live + ` && !!document.querySelector("#message-list .attachment__image:not([hidden])")`,
+			prep: `document.querySelector("#message-list .attachment__image:not([hidden])").click()`},
 		{name: "room, mention list open", path: "/rooms/1", ready: live,
 			prep: `(() => { const ta = document.querySelector("#composer-body"); ta.focus(); ta.value = "@b"; ta.setSelectionRange(2, 2); ta.dispatchEvent(new Event("input")) })()`},
 		{name: "room, drawer open (phone)", path: "/rooms/1", ready: live,
@@ -200,6 +220,7 @@ func TestAccessibility(t *testing.T) {
 		{name: "edit room", path: "/rooms/1/edit"},
 		{name: "delete room", path: "/rooms/1/delete"},
 		{name: "ping", path: "/pings/new"},
+		{name: "status", path: "/account/status"},
 		{name: "not found", path: "/rooms/999999"},
 	})
 
@@ -208,6 +229,33 @@ func TestAccessibility(t *testing.T) {
 		fmt.Fprintf(&summary, "\n\t%-26s %d", name, failures[name])
 	}
 	t.Logf("axe violations per page (rules failed, summed over %d screens):%s", len(screens), summary.String())
+}
+
+// attach posts a file into a room through the API, as a person.
+func (s *server) attach(token string, roomID int64, name, contentType string, data []byte) {
+	s.t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	h := make(map[string][]string)
+	h["Content-Disposition"] = []string{fmt.Sprintf(`form-data; name="file"; filename=%q`, name)}
+	h["Content-Type"] = []string{contentType}
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	_, _ = part.Write(data)
+	_ = mw.Close()
+	req, _ := http.NewRequest("POST", fmt.Sprintf("%s/api/v1/rooms/%d/attachments", s.Base, roomID), &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		s.t.Fatalf("attaching %s: %d", name, res.StatusCode)
+	}
 }
 
 // and joins a readiness condition onto another.
