@@ -37,6 +37,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/campfire-go/campfire/internal/blob"
+	"github.com/campfire-go/campfire/internal/campfire"
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
@@ -64,9 +65,6 @@ type Options struct {
 	Progress io.Writer
 	// ProgressEvery defaults to 5,000 rows.
 	ProgressEvery int
-	// SearchesKept caps each person's recent searches (the server's
-	// campfire.RecentSearchesKept); default 10.
-	SearchesKept int
 }
 
 // Report counts what was imported.
@@ -134,9 +132,6 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = 5000
-	}
-	if opts.SearchesKept <= 0 {
-		opts.SearchesKept = 10
 	}
 	im := &importer{
 		opts: opts, rep: Report{Skipped: map[string]int{}}, r: render.New(),
@@ -209,21 +204,11 @@ func (im *importer) account(ctx context.Context) error {
 	}
 	joinCode := strings.TrimSpace(str(code))
 	if joinCode == "" {
-		joinCode = newJoinCode()
+		joinCode = session.NewToken()[:12] // Campfire always has one; an admin can make a nicer one
 	}
 	fmt.Fprintf(im.opts.Progress, "import-once: account 1/1\n")
 	return im.dst.exec(ctx, `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`,
 		cleanText(str(name)), cleanText(joinCode), rowscan.ToMillis(at))
-}
-
-func newJoinCode() string {
-	const alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-	b := make([]byte, 12)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b[:4]) + "-" + string(b[4:8]) + "-" + string(b[8:])
 }
 
 // Campfire's enums: role (member administrator bot) and status (active
@@ -792,7 +777,7 @@ func (im *importer) importSearches(ctx context.Context) error {
 				cur, kept, seen, last = u, 0, map[string]bool{}, 0
 			}
 			q := strings.Join(strings.Fields(str(query)), " ")
-			if im.users[u] == nil || kept >= im.opts.SearchesKept || q == "" || seen[q] ||
+			if im.users[u] == nil || kept >= campfire.RecentSearchesKept || q == "" || seen[q] ||
 				len(q) > chat.DefaultLimits.SearchBytes || !utf8.ValidString(q) || strings.ContainsFunc(q, unicode.IsControl) {
 				return nil
 			}
