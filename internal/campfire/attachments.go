@@ -211,6 +211,7 @@ func (c *Core) PostAttachment(ctx context.Context, u chat.User, roomID int64, up
 	})
 	c.publishToUsers(ctx, wire.TypeRoomUnread, unread, wire.RoomIDFrame(wire.TypeRoomUnread, roomID))
 	c.notifyBots(ctx, room.Room, m)
+	c.pushLater(room.Room, m)
 	if state == chat.ThumbnailPending {
 		f.enqueue(*m.Attachment)
 	}
