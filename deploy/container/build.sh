@@ -56,7 +56,13 @@ cp /etc/ssl/certs/ca-certificates.crt "$ctx/"
 
 echo "== podman build $IMAGE"
 # --format docker keeps the HEALTHCHECK (OCI images have none).
+previous="$(podman image inspect -f '{{.Id}}' "$IMAGE" 2>/dev/null || true)"
 podman build -q --format docker -f deploy/container/Containerfile -t "$IMAGE" "$ctx"
+# The image this tag named before, now untagged: remove it, so repeated
+# builds (CI on the same machine) do not pile up. Fails harmlessly if in use.
+if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect -f '{{.Id}}' "$IMAGE")" ]; then
+  podman rmi "$previous" >/dev/null 2>&1 || true
+fi
 [ "${1:-}" = check ] || exit 0
 
 echo "== podman run"
