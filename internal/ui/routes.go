@@ -38,6 +38,9 @@ func (u *UI) routes() []route {
 		{"POST /session/delete", anyone, u.sessionDestroy},
 		{"GET /join/{code}", anyone, u.joinShow},
 		{"POST /join/{code}", anyone, u.joinCreate},
+		{"GET /signin/{token}", anyone, u.signinLinkShow},
+		{"POST /signin/{token}", anyone, u.signinLinkUse},
+		{"GET /signin/{token}/qr.png", member, u.signinLinkQR},
 
 		{"GET /rooms/new", member, u.roomNew},
 		{"POST /rooms", member, u.roomCreate},
@@ -55,6 +58,7 @@ func (u *UI) routes() []route {
 
 		{"GET /profile", member, u.profileEdit},
 		{"POST /profile", member, u.profileUpdate},
+		{"POST /profile/signin_link", member, u.signinLinkCreate},
 		{"GET /users/{id}", member, u.userShow},
 		{"GET /search", member, u.searchShow},
 		{"POST /search/recent/delete", member, u.recentSearchesDelete},
@@ -66,6 +70,7 @@ func (u *UI) routes() []route {
 		{"GET /account/users", admin, u.usersIndex},
 		{"POST /account/users/{id}/role", admin, u.userRoleUpdate},
 		{"POST /account/users/{id}/deactivate", admin, u.userDeactivate},
+		{"POST /account/users/{id}/signin_link", admin, u.signinLinkCreate},
 		{"GET /account/bots", admin, u.botsIndex},
 		{"POST /account/bots", admin, u.botCreate},
 		{"POST /account/bots/{id}", admin, u.botUpdate},
