@@ -49,7 +49,7 @@ func attachmentArgs(a *chat.Attachment) []any {
 // attachmentScan reads attachmentSelect.
 type attachmentScan struct {
 	key, filename, contentType, thumb, state *string
-	size, width, height, created         *int64
+	size, width, height, created             *int64
 }
 
 func (s *attachmentScan) dest() []any {
