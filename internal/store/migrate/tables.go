@@ -95,6 +95,15 @@ var tables = []table{
 		{"id", integer}, {"user_id", integer}, {"endpoint", text}, {"p256dh", text}, {"auth", text},
 		{"created_at", integer}, {"updated_at", integer},
 	}},
+	// Admin tools: the account's settings, and the addresses each person's
+	// ban added (so unbanning them lifts those).
+	{name: "account_settings", key: []string{"id"}, cols: []column{
+		{"id", integer}, {"admins_create_rooms", integer}, {"custom_css", text},
+		{"css_version", integer}, {"updated_at", integer},
+	}},
+	{name: "ban_ips", key: []string{"user_id", "ip"}, cols: []column{
+		{"user_id", integer}, {"ip", text}, {"created_at", integer},
+	}},
 	// The VAPID key pair the subscriptions are bound to: without it every
 	// browser would have to subscribe again.
 	{name: "vapid_keys", key: []string{"id"}, cols: []column{
