@@ -36,6 +36,7 @@ type Store interface {
 	Previews
 	RecentSearches
 	PushSubscriptions
+	Admin
 
 	// Ping checks the database answers (for /ready).
 	Ping(ctx context.Context) error

@@ -12,7 +12,9 @@ import (
 // operations are the operation labels: every method but Close.
 var operations = []string{
 	"Account",
+	"AccountSettings",
 	"BanIP",
+	"BanIPsOf",
 	"BannedIPs",
 	"Boost",
 	"Bots",
@@ -32,6 +34,7 @@ var operations = []string{
 	"DirectRoom",
 	"ExpirePushSubscription",
 	"FinishThumbnail",
+	"ForgetBanIPs",
 	"MarkRead",
 	"MemberIDs",
 	"Members",
@@ -43,7 +46,9 @@ var operations = []string{
 	"Ping",
 	"PushSubscriptionsFor",
 	"PushTargets",
+	"ReactivateUser",
 	"RecentSearches",
+	"RecordBanIPs",
 	"RecordSearch",
 	"Room",
 	"RoomAttachmentKeys",
@@ -62,11 +67,13 @@ var operations = []string{
 	"UnbanIP",
 	"UnreadRoomCounts",
 	"UpdateAccountName",
+	"UpdateAccountSettings",
 	"UpdateMessage",
 	"UpdateRoom",
 	"UpdateUser",
 	"User",
 	"UserByEmail",
+	"UserMessageIDs",
 	"UserSessions",
 	"Users",
 	"UsersByIDs",
@@ -78,9 +85,19 @@ func (s *Store) Account(ctx context.Context) (chat.Account, error) {
 	return s.Store.Account(ctx)
 }
 
+func (s *Store) AccountSettings(ctx context.Context) (store.AccountSettings, error) {
+	defer s.done("AccountSettings", time.Now())
+	return s.Store.AccountSettings(ctx)
+}
+
 func (s *Store) BanIP(ctx context.Context, a1 string) error {
 	defer s.done("BanIP", time.Now())
 	return s.Store.BanIP(ctx, a1)
+}
+
+func (s *Store) BanIPsOf(ctx context.Context, a1 int64) ([]string, error) {
+	defer s.done("BanIPsOf", time.Now())
+	return s.Store.BanIPsOf(ctx, a1)
 }
 
 func (s *Store) BannedIPs(ctx context.Context) ([]string, error) {
@@ -178,6 +195,11 @@ func (s *Store) FinishThumbnail(ctx context.Context, a1 int64, a2 store.Thumbnai
 	return s.Store.FinishThumbnail(ctx, a1, a2)
 }
 
+func (s *Store) ForgetBanIPs(ctx context.Context, a1 int64) error {
+	defer s.done("ForgetBanIPs", time.Now())
+	return s.Store.ForgetBanIPs(ctx, a1)
+}
+
 func (s *Store) MarkRead(ctx context.Context, a1 int64, a2 int64) (bool, error) {
 	defer s.done("MarkRead", time.Now())
 	return s.Store.MarkRead(ctx, a1, a2)
@@ -233,9 +255,19 @@ func (s *Store) PushTargets(ctx context.Context, a1 int64, a2 int64) ([]store.Pu
 	return s.Store.PushTargets(ctx, a1, a2)
 }
 
+func (s *Store) ReactivateUser(ctx context.Context, a1 int64) error {
+	defer s.done("ReactivateUser", time.Now())
+	return s.Store.ReactivateUser(ctx, a1)
+}
+
 func (s *Store) RecentSearches(ctx context.Context, a1 int64, a2 int) ([]store.RecentSearch, error) {
 	defer s.done("RecentSearches", time.Now())
 	return s.Store.RecentSearches(ctx, a1, a2)
+}
+
+func (s *Store) RecordBanIPs(ctx context.Context, a1 int64, a2 []string) error {
+	defer s.done("RecordBanIPs", time.Now())
+	return s.Store.RecordBanIPs(ctx, a1, a2)
 }
 
 func (s *Store) RecordSearch(ctx context.Context, a1 int64, a2 string, a3 time.Time, a4 int) error {
@@ -328,6 +360,11 @@ func (s *Store) UpdateAccountName(ctx context.Context, a1 string) (chat.Account,
 	return s.Store.UpdateAccountName(ctx, a1)
 }
 
+func (s *Store) UpdateAccountSettings(ctx context.Context, a1 store.AccountSettings) (store.AccountSettings, error) {
+	defer s.done("UpdateAccountSettings", time.Now())
+	return s.Store.UpdateAccountSettings(ctx, a1)
+}
+
 func (s *Store) UpdateMessage(ctx context.Context, a1 int64, a2 store.MessageUpdate) (chat.Message, error) {
 	defer s.done("UpdateMessage", time.Now())
 	return s.Store.UpdateMessage(ctx, a1, a2)
@@ -351,6 +388,11 @@ func (s *Store) User(ctx context.Context, a1 int64) (chat.User, error) {
 func (s *Store) UserByEmail(ctx context.Context, a1 string) (chat.User, error) {
 	defer s.done("UserByEmail", time.Now())
 	return s.Store.UserByEmail(ctx, a1)
+}
+
+func (s *Store) UserMessageIDs(ctx context.Context, a1 int64, a2 int) ([]int64, error) {
+	defer s.done("UserMessageIDs", time.Now())
+	return s.Store.UserMessageIDs(ctx, a1, a2)
 }
 
 func (s *Store) UserSessions(ctx context.Context, a1 int64) ([]chat.Session, error) {
