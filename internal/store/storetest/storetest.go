@@ -71,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Previews", testPreviews},
 		{"Avatars", testAvatars},
 		{"Ping", testPing},
+		{"AccountSettings", testAccountSettings},
+		{"AdminBans", testAdminBans},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
