@@ -121,6 +121,11 @@ func TestBrowserInstallableApp(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// Signing out with notifications allowed still signs out (push.js
+	// unsubscribes the browser first, when it holds a subscription).
+	ada.run(chromedp.Click(chromedp.CSS(`form[action="/session/delete"] button`)))
+	ada.waitFor(`location.pathname === "/session/new"`, 5*time.Second)
+
 	// The server goes away: a page still opens, as the offline shell.
 	srv.Stop()
 	ada.run(chromedp.Navigate(srv.Base + "/rooms/1"))

@@ -110,6 +110,39 @@ function keepBadge(sidebar) {
   new MutationObserver(update).observe(sidebar, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
 }
 
+// Signing out stops this browser's notifications first: on a shared
+// computer the next person must not see the last one's messages. The form
+// goes ahead whatever happens, within two seconds.
+function unsubscribeOnSignOut(form) {
+  let leaving = false;
+  form.addEventListener("submit", (e) => {
+    if (leaving || !canPush || Notification.permission !== "granted") return;
+    e.preventDefault(); // decided now: the check below is asynchronous
+    leaving = true;
+    let sent = false;
+    const go = () => {
+      if (!sent) form.submit(); // submit() fires no submit event: no loop
+      sent = true;
+    };
+    const timer = setTimeout(go, 2000);
+    (async () => {
+      const sub = await subscribed();
+      if (!sub) return;
+      await fetch("/api/v1/push_subscriptions", {
+        method: "DELETE",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ endpoint: sub.endpoint }),
+      });
+      await sub.unsubscribe();
+      localStorage.removeItem("campfire.push.saved");
+    })().catch(() => {}).finally(() => {
+      clearTimeout(timer);
+      go();
+    });
+  });
+}
+
 function start() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
@@ -124,6 +157,7 @@ function start() {
   const bell = document.querySelector(".room__tools .bell");
   if (bell) offerBeside(bell).catch(() => {});
   refreshSubscription().catch(() => {});
+  for (const form of document.querySelectorAll('form[action="/session/delete"]')) unsubscribeOnSignOut(form);
 }
 
 start();
