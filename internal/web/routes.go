@@ -102,6 +102,10 @@ func (a *API) Register(mux *http.ServeMux) {
 		{"DELETE /rooms/{room_id}/{bot_key}/messages/{id}", a.bot(a.botMessageDelete)},
 		{"POST /rooms/{room_id}/{bot_key}/messages/{id}/boosts", a.bot(a.botBoostCreate)},
 
+		// Sounds for "/play NAME".
+		{"GET /api/v1/sounds", a.public(a.soundsList)},
+		{"GET /api/v1/sounds/{file}", a.public(a.soundShow)},
+
 		// Web Push.
 		{"GET /api/v1/push/vapid_public_key", a.authed(a.pushVAPIDKeyShow)},
 		{"POST /api/v1/push_subscriptions", a.authed(a.pushSubscriptionCreate)},

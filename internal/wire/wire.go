@@ -132,6 +132,8 @@ type Message struct {
 	EditedAt Time `json:"edited_at"`
 	// Attachment is the message's file; absent for a message without one.
 	Attachment *Attachment `json:"attachment,omitempty"`
+	// Sound is what a "/play NAME" message plays; absent otherwise.
+	Sound *Sound `json:"sound,omitempty"`
 }
 
 // NewMessage converts m.
@@ -144,6 +146,7 @@ func NewMessage(m chat.Message) Message {
 		Attachment: NewAttachment(m.Attachment),
 	}
 	w.Preview = NewPreview(m.Preview)
+	w.Sound = NewSound(m.Body)
 	if w.Mentions == nil {
 		w.Mentions = []int64{}
 	}
