@@ -116,27 +116,37 @@ export function renderMessage(m) {
   return el;
 }
 
-// fillPreview fills the link card, as the server's "link-card" template
-// does: text as text, the link only when it is http(s), the image only
-// from this server (the server fetched and re-encoded it).
+// fillPreview adds the link card after the body, with the markup of the
+// server's "link-card" template: text as text, the link only when it is
+// http(s), the image only from this server (which fetched and re-encoded it).
 function fillPreview(el, p) {
-  const card = el.querySelector(".link-card");
-  if (!card) return;
-  const ok = p && /^https?:\/\//i.test(p.url || "");
-  card.hidden = !ok;
-  if (!ok) {
-    card.removeAttribute("href");
-    return;
-  }
+  el.querySelector(".link-card")?.remove();
+  if (!p || !/^https?:\/\//i.test(p.url || "")) return;
+  const make = (tag, cls, text) => {
+    const n = document.createElement(tag);
+    n.className = cls;
+    if (text !== undefined) {
+      n.textContent = text;
+      n.dir = "auto";
+    }
+    return n;
+  };
+  const card = make("a", "link-card");
   card.href = p.url;
-  const img = card.querySelector(".link-card__image");
-  const local = typeof p.image_url === "string" && p.image_url.startsWith("/api/v1/messages/");
-  img.hidden = !local;
-  if (local) img.src = p.image_url;
-  else img.removeAttribute("src");
-  card.querySelector(".link-card__site").textContent = p.site_name || "";
-  card.querySelector(".link-card__title").textContent = p.title || "";
-  card.querySelector(".link-card__description").textContent = p.description || "";
+  card.target = "_blank";
+  card.rel = "nofollow noopener noreferrer";
+  if (typeof p.image_url === "string" && p.image_url.startsWith("/api/v1/messages/")) {
+    const img = make("img", "link-card__image");
+    img.src = p.image_url;
+    img.alt = "";
+    img.loading = "lazy";
+    card.append(img);
+  }
+  const text = make("span", "link-card__text");
+  text.append(make("span", "link-card__site", p.site_name || ""), make("strong", "link-card__title", p.title || ""),
+    make("span", "link-card__description", p.description || ""));
+  card.append(text);
+  el.querySelector(".message__body").after(card);
 }
 
 function fillAuthor(el, user) {
