@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -18,6 +19,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	"github.com/campfire-go/campfire/internal/testbin"
 )
 
 // axeTags are the rule sets the pages must pass: WCAG 2.1 A and AA.
@@ -114,7 +117,26 @@ type a11yPage struct {
 // brings: mentions, boosts, code, links, quotes.
 func TestAccessibility(t *testing.T) {
 	chromiumPath(t)
-	srv := startServer(t)
+	// A linked site on loopback, so a message gets a preview card (the
+	// binary may fetch from it only because the test says so).
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/card.png" {
+			card := image.NewRGBA(image.Rect(0, 0, 400, 200))
+			for i := range card.Pix {
+				card.Pix[i] = 0x90
+			}
+			w.Header().Set("Content-Type", "image/png")
+			_ = png.Encode(w, card)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><head><meta property="og:title" content="Deploying on Fridays">
+			<meta property="og:description" content="Why not, with a rollback plan.">
+			<meta property="og:site_name" content="Example News">
+			<meta property="og:image" content="/card.png"></head></html>`)
+	}))
+	t.Cleanup(site.Close)
+	srv := &server{Server: testbin.Start(t, t.TempDir(), "LOG_LEVEL=warn", "CAMPFIRE_TEST_UNFURL_ALLOW=127.0.0.1/32"), t: t}
 	visitor := openTab(t, srv, "Visitor")
 	ada := openTab(t, srv, "Ada")
 
@@ -175,6 +197,7 @@ func TestAccessibility(t *testing.T) {
 	if err := png.Encode(&pic, img); err != nil {
 		t.Fatal(err)
 	}
+	srv.post(beaToken, 1, "Worth a read: "+site.URL+"/article")
 	srv.attach(beaToken, 1, "sunset.png", "image/png", pic.Bytes())
 	srv.attach(beaToken, 1, "notes.txt", "text/plain", []byte("minutes of the meeting\n"))
 	direct := int64(srv.api("POST", "/api/v1/rooms/direct", adaToken, map[string]any{"user_ids": []int64{beaID}})["id"].(float64))
@@ -199,7 +222,7 @@ func TestAccessibility(t *testing.T) {
 	ada.waitFor(`!!document.querySelector("#composer-body")`, 5*time.Second)
 	live := `document.querySelector("#composer-body") && !document.querySelector("#composer-body").disabled`
 	checkAll(ada, []a11yPage{
-		{name: "room", path: "/rooms/1", ready: live},
+		{name: "room", path: "/rooms/1", ready: live + ` && !!document.querySelector("#message-list .link-card:not([hidden]) .link-card__title")`},
 		{name: "room, boost picker open", path: "/rooms/1", ready: live,
 			prep: fmt.Sprintf(`document.querySelector("#message_%d").focus(); document.querySelector("#message_%d [data-action=boost]").click()`, mine, mine)},
 		{name: "room, picture open", path: "/rooms/1", ready: live + ` && !!document.querySelector("#message-list .attachment__image:not([hidden])")`,
