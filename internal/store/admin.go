@@ -24,6 +24,8 @@ type Admin interface {
 	// ReactivateUser makes a deactivated or banned person active again;
 	// chat.ErrNotFound for an unknown one.
 	ReactivateUser(ctx context.Context, id int64) error
+	// BannedUserIDs lists the people whose status is banned, by id.
+	BannedUserIDs(ctx context.Context) ([]int64, error)
 	// UserMessageIDs lists up to limit ids of messages userID wrote, oldest
 	// first.
 	UserMessageIDs(ctx context.Context, userID int64, limit int) ([]int64, error)

@@ -16,6 +16,7 @@ var operations = []string{
 	"BanIP",
 	"BanIPsOf",
 	"BannedIPs",
+	"BannedUserIDs",
 	"Boost",
 	"Bots",
 	"ClearSearches",
@@ -103,6 +104,11 @@ func (s *Store) BanIPsOf(ctx context.Context, a1 int64) ([]string, error) {
 func (s *Store) BannedIPs(ctx context.Context) ([]string, error) {
 	defer s.done("BannedIPs", time.Now())
 	return s.Store.BannedIPs(ctx)
+}
+
+func (s *Store) BannedUserIDs(ctx context.Context) ([]int64, error) {
+	defer s.done("BannedUserIDs", time.Now())
+	return s.Store.BannedUserIDs(ctx)
 }
 
 func (s *Store) Boost(ctx context.Context, a1 int64) (chat.Boost, error) {

@@ -22,6 +22,7 @@ const (
 	admBanIPsOf    = `SELECT ip FROM ban_ips WHERE user_id = $1 ORDER BY ip`
 	admForgetBan   = `DELETE FROM ban_ips WHERE user_id = $1`
 	admReactivate  = `UPDATE users SET status = 'active', updated_at = $1 WHERE id = $2 AND role <> 'bot'`
+	admBannedUsers = `SELECT id FROM users WHERE status = 'banned' ORDER BY id`
 	admUserMsgIDs  = `SELECT id FROM messages WHERE creator_id = $1 ORDER BY id LIMIT $2`
 )
 
@@ -112,4 +113,16 @@ func (s *Store) UserMessageIDs(ctx context.Context, userID int64, limit int) ([]
 		return err
 	})
 	return ids, dbErr("user messages", err)
+}
+
+func (s *Store) BannedUserIDs(ctx context.Context) ([]int64, error) {
+	ids := []int64{}
+	err := s.run(ctx, func(q querier) error {
+		got, err := scanIDs(q.query(admBannedUsers))
+		if got != nil {
+			ids = got
+		}
+		return err
+	})
+	return ids, dbErr("banned users", err)
 }

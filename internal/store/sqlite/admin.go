@@ -21,6 +21,7 @@ const (
 	admBanIPsOf    = `SELECT ip FROM ban_ips WHERE user_id = ? ORDER BY ip`
 	admForgetBan   = `DELETE FROM ban_ips WHERE user_id = ?`
 	admReactivate  = `UPDATE users SET status = 'active', updated_at = ? WHERE id = ? AND role <> 'bot'`
+	admBannedUsers = `SELECT id FROM users WHERE status = 'banned' ORDER BY id`
 	admUserMsgIDs  = `SELECT id FROM messages WHERE creator_id = ? ORDER BY id LIMIT ?`
 )
 
@@ -108,4 +109,12 @@ func (s *Store) UserMessageIDs(ctx context.Context, userID int64, limit int) ([]
 		ids = []int64{}
 	}
 	return ids, dbErr("user messages", err)
+}
+
+func (s *Store) BannedUserIDs(ctx context.Context) ([]int64, error) {
+	ids, err := scanIDs(s.read(ctx).query(admBannedUsers))
+	if ids == nil {
+		ids = []int64{}
+	}
+	return ids, dbErr("banned users", err)
 }

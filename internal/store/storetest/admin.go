@@ -80,7 +80,13 @@ func testAdminBans(t *testing.T, s store.Store) {
 
 	_, err = s.DeactivateUser(ctx(t), bob.ID, chat.StatusBanned)
 	must(t, err)
+	if ids, err := s.BannedUserIDs(ctx(t)); err != nil || !slices.Equal(ids, []int64{bob.ID}) {
+		t.Fatalf("banned users %v %v", ids, err)
+	}
 	must(t, s.ReactivateUser(ctx(t), bob.ID))
+	if ids, err := s.BannedUserIDs(ctx(t)); err != nil || ids == nil || len(ids) != 0 {
+		t.Fatalf("banned users after reactivation %v %v", ids, err)
+	}
 	u, err := s.User(ctx(t), bob.ID)
 	must(t, err)
 	if !u.Active() {
