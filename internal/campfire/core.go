@@ -144,6 +144,7 @@ type Core struct {
 	localControl func(broker.Event)
 	deviceKey    []byte          // HMAC key of known-device tokens
 	linkUsed     ratelimit.Store // sign-in links used, by id (signin_link.go)
+	purgeKick    chan struct{}   // wakes the banned-message purge (admin_settings.go)
 	files        *files          // attachments (attachments.go); nil: uploads unavailable
 	// dummyHash makes a sign-in for an unknown email cost as much as one
 	// with a wrong password, so timing does not reveal who has an account.
@@ -168,6 +169,7 @@ func New(st store.Store, sessions session.Store, b broker.Broker, r *render.Rend
 		postLimit:   opts.Limiters("post", opts.PostBurst, opts.PostPer),
 		actionLimit: opts.Limiters("action", opts.Actions.Burst, opts.Actions.Per),
 		webhooks:    make(chan webhookJob, opts.WebhookQueue),
+		purgeKick:   make(chan struct{}, 1),
 	}
 	c.joinLimit = c.loginLimit
 	if r := opts.Join; !r.IsZero() {
@@ -209,6 +211,7 @@ func (c *Core) Run(ctx context.Context) error {
 		wg.Go(func() { c.webhookWorker(ctx) })
 	}
 	wg.Go(func() { c.runPreviews(ctx) })
+	wg.Go(func() { c.runPurge(ctx) })
 	// Other instances may ban too; pick their bans up within a minute.
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()

@@ -86,6 +86,9 @@ func (c *Core) CreateRoom(ctx context.Context, u chat.User, in RoomInput) (chat.
 	if typ != chat.RoomOpen && typ != chat.RoomClosed {
 		return chat.RoomView{}, chat.Invalid("invalid_type", "type must be open or closed (use /rooms/direct for pings)")
 	}
+	if err := c.checkRoomCreation(ctx, u); err != nil {
+		return chat.RoomView{}, err
+	}
 	var ids []int64
 	if in.UserIDs != nil {
 		if ids, err = c.checkUserIDs(ctx, *in.UserIDs); err != nil {

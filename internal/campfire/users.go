@@ -158,7 +158,14 @@ func (c *Core) Deactivate(ctx context.Context, admin chat.User, id int64) error 
 
 // Ban deactivates a user and bans the IP addresses they signed in from.
 func (c *Core) Ban(ctx context.Context, admin chat.User, id int64) error {
+	ips, err := c.banAddresses(ctx, id) // admin_settings.go
+	if err != nil {
+		return err
+	}
 	if err := c.deactivate(ctx, admin, id, chat.StatusBanned); err != nil {
+		return err
+	}
+	if err := c.afterBan(ctx, id, ips); err != nil {
 		return err
 	}
 	return c.RefreshBans(ctx)
