@@ -37,6 +37,8 @@ const (
 	maxPictureSide   = 20_000
 	// AvatarSize is the side of a stored avatar or logo, in pixels.
 	AvatarSize = 512
+	// pictureDecodes is how many pictures are decoded at once.
+	pictureDecodes = 2
 )
 
 // pictureFormats are the pure-Go decoders, chosen by magic bytes (never by
@@ -75,7 +77,7 @@ var (
 // its declared dimensions before decoding. Errors are client errors. A
 // decoder that panics on a hostile file (they are not meant to) is an
 // invalid image, not a crashed worker.
-func decodePicture(r io.ReadSeeker) (img image.Image, err error) {
+func decodePicture(r io.ReadSeeker, maxPixels int64) (img image.Image, err error) {
 	defer func() {
 		if recover() != nil {
 			img, err = nil, errPictureBad
@@ -94,7 +96,7 @@ func decodePicture(r io.ReadSeeker) (img image.Image, err error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, errPictureBad
 	}
-	if cfg.Width > maxPictureSide || cfg.Height > maxPictureSide || int64(cfg.Width)*int64(cfg.Height) > maxPicturePixels {
+	if cfg.Width > maxPictureSide || cfg.Height > maxPictureSide || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return nil, errPictureBig
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
@@ -133,7 +135,7 @@ func newCanvas(w, h int, opaque bool) draw.Image {
 
 // squarePicture centre-crops img to a square and scales it to size×size.
 func squarePicture(r io.ReadSeeker, size int, w io.Writer) (string, error) {
-	img, err := decodePicture(r)
+	img, err := decodePicture(r, maxPicturePixels)
 	if err != nil {
 		return "", err
 	}
@@ -149,8 +151,8 @@ func squarePicture(r io.ReadSeeker, size int, w io.Writer) (string, error) {
 
 // fitImage scales an image down to fit in maxW×maxH (never up) and
 // re-encodes it, so what is served is our own encoding of the pixels.
-func fitImage(r io.ReadSeeker, maxW, maxH int, w io.Writer) (string, error) {
-	img, err := decodePicture(r)
+func fitImage(r io.ReadSeeker, maxW, maxH int, maxPixels int64, w io.Writer) (string, error) {
+	img, err := decodePicture(r, maxPixels)
 	if err != nil {
 		return "", err
 	}
@@ -186,8 +188,13 @@ func (c *Core) storePicture(ctx context.Context, prefix string, src io.Reader) (
 	if len(data) > MaxPictureBytes {
 		return "", chat.Errorf(chat.KindTooLarge, "too_large", "the image is larger than %d MB", MaxPictureBytes>>20)
 	}
+	release, err := c.decodeSlot(ctx)
+	if err != nil {
+		return "", err
+	}
 	var out bytes.Buffer
 	ct, err := squarePicture(bytes.NewReader(data), AvatarSize, &out)
+	release()
 	if err != nil {
 		return "", err
 	}
@@ -203,6 +210,21 @@ func (c *Core) storePicture(ctx context.Context, prefix string, src io.Reader) (
 		return "", fmt.Errorf("storing picture: %w", err)
 	}
 	return key, nil
+}
+
+// decodeSlot waits for one of the few pictures that may be decoded at once
+// (a decode may hold a few hundred MB: 50 megapixels at up to 8 bytes
+// each), and returns its release.
+func (c *Core) decodeSlot(ctx context.Context) (func(), error) {
+	if c.media.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case c.media.slots <- struct{}{}:
+		return func() { <-c.media.slots }, nil
+	case <-ctx.Done():
+		return nil, chat.Errorf(chat.KindUnavailable, "busy", "the server is busy with other pictures; try again shortly")
+	}
 }
 
 // canChangeAvatar: people their own, admins anyone's (bots included).

@@ -96,7 +96,7 @@ func TestDecodePictureRefusals(t *testing.T) {
 		{"header only", good[:30], "invalid_image"},
 		{"riff not webp", []byte("RIFF\x00\x00\x00\x00WEBPVP8 garbage"), "invalid_image"},
 	} {
-		_, err := decodePicture(bytes.NewReader(c.data))
+		_, err := decodePicture(bytes.NewReader(c.data), maxPicturePixels)
 		var e *chat.Error
 		if !errors.As(err, &e) || e.Code != c.code {
 			t.Errorf("%s: %v, want %s", c.name, err, c.code)
@@ -113,7 +113,7 @@ func FuzzDecodePicture(f *testing.F) {
 	f.Add(bombPNG(f, 100_000, 100_000))
 	f.Add([]byte("RIFF\x1a\x00\x00\x00WEBPVP8L\x0d\x00\x00\x00\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		img, err := decodePicture(bytes.NewReader(data))
+		img, err := decodePicture(bytes.NewReader(data), previewImagePixels)
 		if err != nil {
 			if _, ok := chat.AsError(err); !ok {
 				t.Fatalf("not a client error: %v", err)

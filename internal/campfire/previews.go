@@ -44,13 +44,17 @@ type previewer struct {
 // images, avatars and the logo.
 type media struct {
 	blobs    blob.Store
-	previews *previewer // nil: link previews are off
+	previews *previewer    // nil: link previews are off
+	slots    chan struct{} // pictures being decoded (decodeSlot)
 }
 
 // SetBlobs gives the Core its blob store, for preview images, avatars and
 // the logo; call it before Run. Without one, uploads are refused and
 // previews have no images.
-func (c *Core) SetBlobs(b blob.Store) { c.media.blobs = b }
+func (c *Core) SetBlobs(b blob.Store) {
+	c.media.blobs = b
+	c.media.slots = make(chan struct{}, pictureDecodes)
+}
 
 // SetPreviews turns link previews on; call it before Run.
 func (c *Core) SetPreviews(cfg PreviewConfig) {
@@ -202,8 +206,12 @@ func (c *Core) fetchPreview(ctx context.Context, messageID int64, link string) *
 }
 
 // previewImageSize bounds a stored preview image: a card shows it at most
-// a few hundred pixels wide.
-const previewImageSize = 600
+// a few hundred pixels wide. previewImagePixels bounds what is decoded:
+// the page chose the image, so it gets less room than an upload.
+const (
+	previewImageSize   = 600
+	previewImagePixels = 16_000_000
+)
 
 // storePreviewImage fetches the image through the guard, re-encodes it
 // (bounded dimensions before decoding, the same as avatars) so what
@@ -214,8 +222,13 @@ func (c *Core) storePreviewImage(ctx context.Context, blobs blob.Store, messageI
 		c.log.Debug("link preview: fetching image", "message", messageID, "err", err)
 		return "", ""
 	}
+	release, err := c.decodeSlot(ctx)
+	if err != nil {
+		return "", ""
+	}
 	var out bytes.Buffer
-	contentType, err = fitImage(bytes.NewReader(img.Data), previewImageSize, previewImageSize, &out)
+	contentType, err = fitImage(bytes.NewReader(img.Data), previewImageSize, previewImageSize, previewImagePixels, &out)
+	release()
 	if err != nil {
 		c.log.Debug("link preview: image", "message", messageID, "err", err)
 		return "", ""
