@@ -102,7 +102,7 @@ func TestBotAPI(t *testing.T) {
 		{"empty body", "POST", botPath(room, b.BotKey), text(""), "", 422, "body_blank"},
 		{"blank body", "POST", botPath(room, b.BotKey), text(" \n"), "", 422, "body_blank"},
 		{"too large", "POST", botPath(room, b.BotKey), text(strings.Repeat("x", 64<<10+1)), "", 413, "body_too_large"},
-		{"multipart", "POST", botPath(room, b.BotKey), raw("multipart/form-data; boundary=x", "--x--"), "", 415, "unsupported_media_type"},
+		{"multipart without a file", "POST", botPath(room, b.BotKey), raw("multipart/form-data; boundary=x", "--x--"), "", 422, "file_missing"},
 		{"room not joined", "POST", botPath(closed.ID, b.BotKey), text("hi"), "", 404, "not_found"},
 		{"room invited", "POST", botPath(withBot.ID, b.BotKey), text("hi"), "", 201, ""},
 		{"unknown room", "POST", botPath(99999, b.BotKey), text("hi"), "", 404, "not_found"},
