@@ -515,6 +515,12 @@ func TestImportRefusesNonCampfire(t *testing.T) {
 func TestCommand(t *testing.T) {
 	f := newFixture(t)
 	cfg := testenv.Config(t)
+	// Relative paths, as people type them.
+	t.Chdir(filepath.Dir(f.path))
+	f.path, f.files = filepath.Base(f.path), filepath.Base(f.files)
+	if strings.HasPrefix(cfg.DatabaseURL, "sqlite://") {
+		cfg.DatabaseURL = "sqlite://target/campfire.db"
+	}
 	env := []string{"DATABASE_URL=" + cfg.DatabaseURL, "STORAGE_PATH=" + cfg.StoragePath}
 	var out, errs bytes.Buffer
 	if err := importonce.Command(t.Context(), nil, env, &out, &errs); err == nil || !strings.Contains(err.Error(), "usage") {

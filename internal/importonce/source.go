@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,10 @@ var required = map[string][]string{
 }
 
 func openSource(ctx context.Context, path string) (*source, error) {
+	path, err := filepath.Abs(path) // a file: URI wants an absolute path
+	if err != nil {
+		return nil, fmt.Errorf("campfire database: %w", err)
+	}
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("campfire database: %w", err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,7 +44,11 @@ func openTarget(ctx context.Context, databaseURL string) (*target, error) {
 		if err := st.Close(); err != nil {
 			return nil, err
 		}
-		u := (&url.URL{Scheme: "file", Path: d.Path}).String()
+		abs, err := filepath.Abs(d.Path) // a file: URI wants an absolute path
+		if err != nil {
+			return nil, err
+		}
+		u := (&url.URL{Scheme: "file", Path: abs}).String()
 		// _txlock=immediate takes the write lock at BEGIN: a server
 		// started meanwhile waits rather than interleaving.
 		t.db, err = sql.Open("sqlite", u+"?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_txlock=immediate")
