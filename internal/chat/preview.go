@@ -1,6 +1,9 @@
 package chat
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // LinkPreview is what the server found at the first http(s) link of a
 // message (OpenGraph, else <title> and meta description). Its image, when
@@ -15,4 +18,14 @@ type LinkPreview struct {
 	ImageKey    string // blob key of the proxied image, "" for none
 	ImageType   string // its sniffed content type
 	CreatedAt   time.Time
+}
+
+// String describes p by value (fmt prints a nested pointer as an address):
+// for logs, and for tests that compare messages as text.
+func (p *LinkPreview) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return fmt.Sprintf("{%d %q %q %q %q %q %q %d}", p.MessageID, p.URL, p.Title, p.Description, p.SiteName,
+		p.ImageKey, p.ImageType, p.CreatedAt.UnixMilli())
 }

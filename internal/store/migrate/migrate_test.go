@@ -120,6 +120,7 @@ func buildFixture(t *testing.T, path string) fixture {
 
 	post(f.dm, f.ada, "just between us", "")
 	addAttachment(t, s, f.dm, f.cleo)
+	addPreviewAndPictures(t, s, f.zebra, f.bob)
 	post(f.secret, f.ada, "secret plans", "", f.dave.ID)
 	last := post(f.secret, f.bob, "the newest message, deleted", "")
 	must(t, s.DeleteMessage(ctx, last.ID)) // Secret's last_seq is above its highest seq
