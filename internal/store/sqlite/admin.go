@@ -13,7 +13,7 @@ import (
 const (
 	admSettings    = `SELECT admins_create_rooms, custom_css, css_version, updated_at FROM account_settings WHERE id = 1`
 	admSaveSettngs = `INSERT INTO account_settings (id, admins_create_rooms, custom_css, css_version, updated_at)
-		VALUES (1, ?1, ?2, 1, ?3)
+		VALUES (1, ?1, ?2, (?2 <> ''), ?3)
 		ON CONFLICT (id) DO UPDATE SET admins_create_rooms = excluded.admins_create_rooms,
 			css_version = account_settings.css_version + (account_settings.custom_css <> excluded.custom_css),
 			custom_css = excluded.custom_css, updated_at = excluded.updated_at`

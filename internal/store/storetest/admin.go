@@ -17,6 +17,11 @@ func testAccountSettings(t *testing.T, s store.Store) {
 	if a.AdminsCreateRooms || a.CustomCSS != "" || a.CSSVersion != 0 {
 		t.Fatalf("default settings %+v", a)
 	}
+	a, err = s.UpdateAccountSettings(ctx(t), store.AccountSettings{AdminsCreateRooms: true})
+	must(t, err)
+	if !a.AdminsCreateRooms || a.CSSVersion != 0 {
+		t.Fatalf("saved without CSS %+v", a)
+	}
 	a, err = s.UpdateAccountSettings(ctx(t), store.AccountSettings{AdminsCreateRooms: true, CustomCSS: "body{color:red}"})
 	must(t, err)
 	if !a.AdminsCreateRooms || a.CustomCSS != "body{color:red}" || a.CSSVersion != 1 || a.UpdatedAt.IsZero() {
