@@ -133,7 +133,10 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 		if len(pos) != 1 {
 			return fail(errors.New("usage: campfire backup PATH"))
 		}
-		err = backup(ctx, cfg, pos[0])
+		err = databaseExists(cfg)
+		if err == nil {
+			err = backup(ctx, cfg, pos[0])
+		}
 		if err == nil {
 			fmt.Fprintln(stdout, "backup written to", pos[0])
 		}
@@ -190,6 +193,21 @@ func adminCommand(ctx context.Context, cfg config.Config, log *slog.Logger, pos 
 		fmt.Fprintf(stdout, "%s is no longer banned\n", pos[1])
 	default:
 		return fmt.Errorf("unknown admin command %q", pos[0])
+	}
+	return nil
+}
+
+// databaseExists refuses a backup of a SQLite database that is not there:
+// opening it would create an empty one (a cron job started in the wrong
+// directory, a mistyped DATABASE_URL) and back that up, successfully,
+// every night.
+func databaseExists(cfg config.Config) error {
+	db, err := cfg.Database()
+	if err != nil || db.Driver != "sqlite" {
+		return err
+	}
+	if _, err := os.Stat(db.Path); err != nil {
+		return fmt.Errorf("no database to back up: %v (run backup with the server's DATABASE_URL, from its working directory)", err)
 	}
 	return nil
 }
