@@ -24,6 +24,10 @@ type layout struct {
 	LogoURL     string   // the account logo, "" for the built-in icon
 	Sidebar     *sidebar // nil: a page without the sidebar (sign-in, errors)
 	Flash       flash
+	// CustomCSS is the account's stylesheet URL ("" for none) and
+	// CanCreateRooms whether the new-room button shows (admin_tools.go).
+	CustomCSS      string
+	CanCreateRooms bool
 }
 
 // bareLayout is the frame of pages without a sidebar.
@@ -32,7 +36,9 @@ func (u *UI) bareLayout(r *http.Request, v *visit, title string) layout {
 	if err != nil || name == "" {
 		name = "Campfire"
 	}
-	return layout{Title: title, Page: "bare", Me: v.me, SignedIn: v.signedIn, AccountName: name, LogoURL: wire.LogoURL(logo)}
+	l := layout{Title: title, Page: "bare", Me: v.me, SignedIn: v.signedIn, AccountName: name, LogoURL: wire.LogoURL(logo)}
+	u.applySettings(r, v, &l)
+	return l
 }
 
 // fullLayout is the frame of signed-in pages: the sidebar with currentRoom
@@ -157,6 +163,7 @@ type messageView struct {
 	Boosts                     []boostView
 	Attachment                 *attachmentView // the file, nil for none
 	Preview                    *wire.Preview   // the link card, nil for none
+	Sound                      *wire.Sound     // what "/play NAME" plays, nil otherwise
 }
 
 type boostView struct {
@@ -192,6 +199,7 @@ func messageViews(ms []chat.Message, me chat.User, c clock, now time.Time, highl
 			Highlight:    m.ID == highlight,
 			Attachment:   newAttachmentView(m.Attachment),
 			Preview:      wire.NewPreview(m.Preview),
+			Sound:        wire.NewSound(m.Body),
 		}
 		if !m.EditedAt.IsZero() {
 			v.EditedTime = "Edited " + c.DateTime(m.EditedAt, now)

@@ -5,6 +5,7 @@
 import { randomID, toast, touchTyping } from "./dom.js";
 import { me, renderPending } from "./messages.js";
 import { startUploads } from "./attachments.js";
+import { suggestSounds } from "./sounds.js";
 
 const TYPING_EVERY = 3000; // resend "typing" at most this often
 const TYPING_IDLE = 4000; // stop saying so after this long without a key
@@ -195,6 +196,7 @@ export class Composer {
     const caret = this.input.selectionStart;
     if (caret !== this.input.selectionEnd) return this.closeSuggestions();
     const before = this.input.value.slice(0, caret);
+    if (suggestSounds(this, before)) return;
     const m = /(^|[\s(])@([^@\n]{0,40})$/u.exec(before);
     if (!m) return this.closeSuggestions();
     const query = m[2].toLowerCase();
@@ -242,7 +244,7 @@ export class Composer {
     if (!p) return;
     const v = this.input.value;
     const caret = this.input.selectionStart;
-    const insert = `@${p.name} `;
+    const insert = p.insert ?? `@${p.name} `;
     this.input.value = v.slice(0, this.mentionStart) + insert + v.slice(caret);
     const at = this.mentionStart + insert.length;
     this.input.setSelectionRange(at, at);

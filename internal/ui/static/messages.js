@@ -7,6 +7,7 @@
 
 import { clone } from "./dom.js";
 import { fillAttachment } from "./attachments.js";
+import { fillSound } from "./sounds.js";
 
 // GROUP_WINDOW matches groupWindow in internal/ui/views.go.
 export const GROUP_WINDOW = 5 * 60 * 1000;
@@ -109,6 +110,7 @@ export function renderMessage(m) {
   boosts.hidden = boosts.children.length === 0;
   fillAttachment(el, m.attachment);
   fillPreview(el, m.preview);
+  fillSound(el, m.sound);
 
   if (m.creator.id !== me.id && !me.admin) {
     el.querySelectorAll('[data-action="edit"], [data-action="delete"]').forEach((b) => b.remove());

@@ -11,6 +11,7 @@ import { confirmDialog, copyText, setIcon, swallowEnter, toast, touchTyping } fr
 import { me, permalink, relayout, renderBoost, renderMessage } from "./messages.js";
 import { Composer } from "./composer.js";
 import { BoostPicker } from "./boosts.js";
+import { playLive } from "./sounds.js";
 
 const PAGE = 40;
 const TYPING_TTL = 6000;
@@ -150,6 +151,7 @@ export class Room {
     if (f.room_id !== undefined && f.room_id !== this.id) return;
     switch (f.type) {
       case "subscribed":
+        this.liveAfter = f.seq; // later seqs are live, not replayed: they may play a sound
         this.subscribed();
         break;
       case "message.created":
@@ -235,6 +237,7 @@ export class Room {
 
   created(m) {
     if (!m || m.room_id !== this.id) return;
+    if (m.seq > (this.liveAfter ?? Infinity) && m.seq > this.lastSeq) playLive(m);
     this.seen(m);
     const cid = m.client_message_id;
     if (cid && m.creator.id === me.id && this.pending.has(cid)) {
