@@ -71,6 +71,12 @@ func (u *UI) routes() []route {
 		{"POST /account/users/{id}/role", admin, u.userRoleUpdate},
 		{"POST /account/users/{id}/deactivate", admin, u.userDeactivate},
 		{"POST /account/users/{id}/signin_link", admin, u.signinLinkCreate},
+		{"POST /account/users/{id}/ban", admin, u.userBan},
+		{"POST /account/users/{id}/unban", admin, u.userUnban},
+		{"GET /account/bans", admin, u.bansIndex},
+		{"POST /account/bans/delete", admin, u.banDelete},
+		{"GET /account/settings", admin, u.settingsEdit},
+		{"POST /account/settings", admin, u.settingsUpdate},
 		{"GET /account/bots", admin, u.botsIndex},
 		{"POST /account/bots", admin, u.botCreate},
 		{"POST /account/bots/{id}", admin, u.botUpdate},
@@ -91,6 +97,7 @@ func (u *UI) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /manifest.webmanifest", u.manifestShow)
 	mux.HandleFunc("GET /sw.js", u.serviceWorkerShow)
 	mux.HandleFunc("GET /offline", u.offlineShow)
+	mux.HandleFunc("GET /account/custom.css", u.customCSSShow)
 	// Any other path outside /api/ is a readable "not found" page rather
 	// than the mux's plain text.
 	mux.Handle("/", u.wrap(route{"/", anyone, u.notFound}))
