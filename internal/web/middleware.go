@@ -232,6 +232,13 @@ func loggedPath(r *http.Request) string {
 		}
 		segs[i] = v
 	}
+	// A subtree pattern ("/", "/api/") matched more than itself: say so
+	// rather than log a path nobody asked for (the rest may hold a key).
+	if last := len(segs) - 1; strings.HasSuffix(pat, "/") {
+		if ps := strings.Split(r.URL.Path, "/"); len(ps) > len(segs) || (len(ps) == len(segs) && ps[last] != "") {
+			segs[last] = "[redacted]"
+		}
+	}
 	return strings.Join(segs, "/")
 }
 
