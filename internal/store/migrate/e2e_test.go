@@ -11,6 +11,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/campfire-go/campfire/internal/store/migrate"
 	"github.com/campfire-go/campfire/internal/testbin"
 	"github.com/campfire-go/campfire/internal/testenv"
 )
@@ -81,8 +82,8 @@ func TestCommandEndToEnd(t *testing.T) {
 		t.Fatalf("migrate-data: exit %d\n%s", code, out)
 	}
 	t.Logf("migrate-data:\n%s", out)
-	if strings.Count(out, " ok\n") != 9 {
-		t.Errorf("the verification table does not show 9 tables ok:\n%s", out)
+	if n := strings.Count(out, " ok\n"); int64(n) != migrate.TableCount {
+		t.Errorf("the verification table shows %d tables ok, want %d:\n%s", n, migrate.TableCount, out)
 	}
 	if out, code := migrateData("--from", "sqlite://data/campfire.db", "--to", pg); code != 1 ||
 		!strings.Contains(out, "campfire: migrate-data: the target database is not empty") || !strings.Contains(out, "--force") {
