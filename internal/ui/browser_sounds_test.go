@@ -113,4 +113,24 @@ func TestBrowserSounds(t *testing.T) {
 	}
 	bea.run(chromedp.Click(chromedp.CSS(`#message-list .sound[data-sound="bell"] button`)))
 	bea.waitFor(bell+`.closest(".message").dataset.soundState === "played" && window.__plays === 1`, 5*time.Second)
+
+	// A sound posted while Bea's page is disconnected arrives in the replay
+	// after it reconnects, and does not play. The page's reconnects are
+	// held (its WebSocket constructor throws, which the cable treats as a
+	// failed attempt) until the message is stored, so it cannot arrive live.
+	eval[bool](bea, `(() => { window.__WS = WebSocket; window.WebSocket = function () { throw new Error("held by the test"); }; return true; })()`)
+	srv.Stop()
+	bea.waitFor(`!document.getElementById("offline-notice").hidden`, 5*time.Second)
+	srv.Start()
+	srv.post(adaToken, 1, "/play rimshot")
+	eval[bool](bea, `(() => { window.WebSocket = window.__WS; window.dispatchEvent(new Event("online")); return true; })()`)
+	rimshot := `document.querySelector('#message-list .message .sound[data-sound="rimshot"]')`
+	bea.waitFor(rimshot+` && document.getElementById("offline-notice").hidden`, 15*time.Second)
+	if n, state := eval[int](bea, `window.__plays`), eval[string](bea, rimshot+`.closest(".message").dataset.soundState || ""`); n != 1 || state != "" {
+		t.Fatalf("the replayed rimshot: play() calls %d (want 1, the button's), sound state %q", n, state)
+	}
+	// Live again after the reconnect: the next one plays.
+	srv.post(adaToken, 1, "/play pop")
+	pop := `document.querySelector('#message-list .message .sound[data-sound="pop"]')`
+	bea.waitFor(pop+`?.closest(".message").dataset.soundState === "played" && window.__plays === 2`, 10*time.Second)
 }
