@@ -175,6 +175,22 @@ func TestAvatarRefusals(t *testing.T) {
 	})
 }
 
+// A rename changes the initials, so avatar_url changes and user.updated
+// tells everyone.
+func TestRenameChangesInitials(t *testing.T) {
+	s := newServer(t)
+	bobToken, bob := s.Join(t, "Bob Stone")
+	var renamed wire.User
+	s.Must(t, http.StatusOK, "PATCH", "/api/v1/users/me", map[string]string{"name": "Robert Stone"}, bobToken).JSON(t, &renamed)
+	if renamed.AvatarURL == bob.AvatarURL {
+		t.Fatalf("avatar_url %q did not change with the name", renamed.AvatarURL)
+	}
+	s.Events.Wait(t, 20*time.Second, wire.TypeUserUpdated, nil)
+	if svg := string(s.Must(t, http.StatusOK, "GET", renamed.AvatarURL, nil, bobToken).Body); !strings.Contains(svg, ">RS<") {
+		t.Fatalf("initials %s", svg)
+	}
+}
+
 func TestBotAvatarGlyph(t *testing.T) {
 	s := newServer(t)
 	var bot struct {
