@@ -72,6 +72,9 @@ func TestBrowserSounds(t *testing.T) {
 	// Ada picks tada from the list "/play " offers, and sends it.
 	ada.typeIn("#composer-body", "/play ta")
 	ada.waitFor(`!document.getElementById("mentions").hidden && document.querySelector("#mentions li")?.textContent.includes("tada")`, 2*time.Second)
+	if v := ada.axe(); len(v) > 0 {
+		t.Fatalf("axe, with the sound list open: %+v", v)
+	}
 	ada.run(enter) // chooses
 	ada.waitFor(`document.getElementById("composer-body").value === "/play tada" && document.getElementById("mentions").hidden`, 2*time.Second)
 	ada.run(enter) // sends
@@ -105,6 +108,9 @@ func TestBrowserSounds(t *testing.T) {
 	bea.waitFor(bell+` && `+tada+` && `+ding, 5*time.Second)
 	bea.waitFor(`document.getElementById("offline-notice").hidden`, 5*time.Second)
 	bea.waitFor(`document.querySelector(".sounds-mute")?.getAttribute("aria-pressed") === "true"`, 2*time.Second)
+	if v := bea.axe(); len(v) > 0 {
+		t.Fatalf("axe, on a room with sound messages: %+v", v)
+	}
 	// Unmuted, history still does not play; a play button does.
 	bea.run(chromedp.Click(chromedp.CSS(".sounds-mute")))
 	bea.waitFor(`document.querySelector(".sounds-mute").getAttribute("aria-pressed") === "false" && localStorage.getItem("campfire:sounds-muted") === null`, 2*time.Second)
