@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -111,6 +112,10 @@ func Main(args []string, environ []string, stdout, stderr io.Writer) int {
 		pos, args = append(pos, args[0]), args[1:]
 	}
 	cfg, err := config.Load(args, environ)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
 	if err != nil {
 		return fail(fmt.Errorf("invalid configuration: %w", err))
 	}

@@ -139,7 +139,7 @@ func Load(args []string, environ []string) (Config, error) {
 	fs.StringVar(&c.RedisURL, "redis-url", c.RedisURL, "Redis URL (multi-instance)")
 	fs.StringVar(&c.InstanceID, "instance-id", c.InstanceID, "instance name")
 	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("flags: %v", err)
+		return c, fmt.Errorf("flags: %w", err)
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
