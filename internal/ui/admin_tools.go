@@ -50,7 +50,7 @@ type settingsPage struct {
 	layout
 	Error             string
 	AdminsCreateRooms bool
-	CustomCSS         string
+	CSS               string // the stylesheet's text (layout.CustomCSS is its URL)
 	MaxCSS            int
 }
 
@@ -66,7 +66,7 @@ func (u *UI) settingsEdit(w http.ResponseWriter, r *http.Request, v *visit) erro
 		return err
 	}
 	u.render(w, http.StatusOK, "settings", &settingsPage{layout: l, AdminsCreateRooms: s.AdminsCreateRooms,
-		CustomCSS: s.CustomCSS, MaxCSS: campfire.CustomCSSBytes})
+		CSS: s.CustomCSS, MaxCSS: campfire.CustomCSSBytes})
 	return nil
 }
 
@@ -84,7 +84,7 @@ func (u *UI) settingsUpdate(w http.ResponseWriter, r *http.Request, v *visit) er
 			return lerr
 		}
 		u.render(w, formStatus(err), "settings", &settingsPage{layout: l, Error: msg, AdminsCreateRooms: admins,
-			CustomCSS: css, MaxCSS: campfire.CustomCSSBytes})
+			CSS: css, MaxCSS: campfire.CustomCSSBytes})
 		return nil
 	}
 	if err != nil {
