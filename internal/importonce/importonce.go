@@ -456,17 +456,21 @@ func (im *importer) importMessages(ctx context.Context) error {
 	fileCols, fileJoin := `, NULL, NULL, NULL`, ``
 	if withFiles {
 		fileCols = `, b.key, b.filename, b.content_type`
-		fileJoin = ` LEFT JOIN active_storage_blobs b ON b.id = (SELECT min(a.blob_id) FROM active_storage_attachments a
-			WHERE a.record_type = 'Message' AND a.record_id = m.id AND a.name = 'attachment')`
+		fileJoin = ` LEFT JOIN active_storage_attachments a ON a.record_type = 'Message' AND a.record_id = m.id AND a.name = 'attachment'
+			LEFT JOIN active_storage_blobs b ON b.id = a.blob_id`
 	}
 	// By creation time then id: the order Campfire showed them in, which
 	// numbers each room's seq. Ids are kept where they already follow that
 	// order (as they do unless clocks stepped back); a message out of
 	// order gets the next id up, because here id order within a room is
 	// seq order (clients page by id and replay by seq).
-	query := `SELECT m.id, m.room_id, m.creator_id, m.client_message_id, m.created_at,
-			(SELECT t.body FROM action_text_rich_texts t WHERE t.record_type = 'Message' AND t.record_id = m.id AND t.name = 'body')` +
-		fileCols + ` FROM messages m` + fileJoin + ` ORDER BY m.created_at, m.id`
+	// Joins rather than correlated subqueries: SQLite builds an index for a
+	// join when the file lacks one (Campfire's schema has them; a damaged
+	// or hand-made copy might not), where a subquery would scan per row.
+	query := `SELECT m.id, m.room_id, m.creator_id, m.client_message_id, m.created_at, t.body` +
+		fileCols + ` FROM messages m
+		LEFT JOIN action_text_rich_texts t ON t.record_type = 'Message' AND t.record_id = m.id AND t.name = 'body'` +
+		fileJoin + ` ORDER BY m.created_at, m.id`
 
 	msgs := im.dst.inserter("messages", "id", "room_id", "seq", "creator_id", "client_message_id", "body", "body_html",
 		"created_at", "updated_at")
@@ -481,16 +485,20 @@ func (im *importer) importMessages(ctx context.Context) error {
 	}
 	var (
 		id, roomID, creator, clientID, created, body, key, filename, ctype any
-		lastID                                                             int64
+		lastID, prevMid                                                    int64
 	)
 	// Hashes of (room, author, client id): a repeated idempotency key is
 	// dropped (a hash collision only drops a key, never a message).
 	clientIDs := map[uint64]bool{}
 	i := 0
 	err = im.src.each(ctx, query, []any{&id, &roomID, &creator, &clientID, &created, &body, &key, &filename, &ctype}, func() error {
+		mid, _ := integer(id)
+		if mid == prevMid {
+			return nil // a second body or attachment row of the same message: the first wins
+		}
+		prevMid = mid
 		i++
 		im.progress("messages", i, total)
-		mid, _ := integer(id)
 		rid, _ := integer(roomID)
 		cid, _ := integer(creator)
 		rm := im.rooms[rid]

@@ -56,6 +56,10 @@ CREATE TABLE boosts (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, message_id i
 	content varchar(16) NOT NULL, created_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL);
 CREATE TABLE bans (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, user_id integer NOT NULL, ip_address varchar NOT NULL,
 	created_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL);
+CREATE UNIQUE INDEX index_action_text_rich_texts_uniqueness ON action_text_rich_texts (record_type, record_id, name);
+CREATE UNIQUE INDEX index_active_storage_attachments_uniqueness ON active_storage_attachments (record_type, record_id, name, blob_id);
+CREATE UNIQUE INDEX index_memberships_on_room_id_and_user_id ON memberships (room_id, user_id);
+CREATE INDEX index_messages_on_room_id ON messages (room_id);
 CREATE TABLE searches (id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL, user_id integer NOT NULL, query varchar NOT NULL,
 	created_at datetime(6) NOT NULL, updated_at datetime(6) NOT NULL);
 `
