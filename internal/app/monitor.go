@@ -26,6 +26,7 @@ const cableRoute = "GET /api/v1/cable"
 // exports its alerts and thresholds and the pools' state.
 func newMonitor(cfg config.Config, log *slog.Logger, m *metrics.Metrics, h *realtime.Hub, e *engine.Engine) *monitor.Monitor {
 	mon := monitor.New(monitor.Options{
+		Instance:   cfg.InstanceID,
 		Preset:     cfg.Monitor.PresetName(),
 		Thresholds: cfg.Monitor.Thresholds(),
 		Interval:   cfg.Monitor.SampleInterval(),

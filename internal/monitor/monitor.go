@@ -25,7 +25,10 @@ type Source struct {
 
 // Options configure a Monitor.
 type Options struct {
-	Preset     string // the preset Thresholds came from, for the status
+	Preset string // the preset Thresholds came from, for the status
+	// Instance names this server in the status: with several instances
+	// each watches only itself, and an admin must know which one answered.
+	Instance   string
 	Thresholds Thresholds
 	// Interval between samples; default 5 s.
 	Interval time.Duration
@@ -95,6 +98,7 @@ type Alert struct {
 
 // Status is what the admin API and page show.
 type Status struct {
+	Instance   string     `json:"instance"`
 	Preset     string     `json:"preset"`
 	Thresholds Thresholds `json:"thresholds"`
 	IntervalMS int64      `json:"interval_ms"`
@@ -311,6 +315,7 @@ func (m *Monitor) Status() Status {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := Status{
+		Instance:   m.opts.Instance,
 		Preset:     m.opts.Preset,
 		Thresholds: m.opts.Thresholds,
 		IntervalMS: m.opts.Interval.Milliseconds(),

@@ -254,3 +254,17 @@ func TestRunStopsWithContext(t *testing.T) {
 		t.Fatal("no first sample")
 	}
 }
+
+// TestStatusNamesTheInstance: with several instances each watches only
+// itself, so the status says which one answered.
+func TestStatusNamesTheInstance(t *testing.T) {
+	th, _ := Preset("small")
+	m := New(Options{Instance: "web-2", Thresholds: th}, Source{})
+	if got := m.Status().Instance; got != "web-2" {
+		t.Errorf("instance %q, want web-2", got)
+	}
+	b, err := json.Marshal(m.Status())
+	if err != nil || !strings.Contains(string(b), `"instance":"web-2"`) {
+		t.Errorf("JSON %s, %v", b, err)
+	}
+}

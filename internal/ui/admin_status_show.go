@@ -12,6 +12,7 @@ import (
 type adminStatusPage struct {
 	layout
 	Preset     string
+	Instance   string
 	Thresholds []statusThreshold
 	Sampled    string // when the latest sample was taken, or "" before one
 	Alerts     []statusAlert
@@ -56,7 +57,7 @@ func (u *UI) adminStatusShow(w http.ResponseWriter, r *http.Request, v *visit) e
 		return err
 	}
 	th := st.Thresholds
-	p := &adminStatusPage{layout: l, Preset: st.Preset, Thresholds: []statusThreshold{
+	p := &adminStatusPage{layout: l, Preset: st.Preset, Instance: st.Instance, Thresholds: []statusThreshold{
 		{"CPU above", percent(th.MaxCPU)},
 		{"Memory above", percent(th.MaxMemory) + " of the limit"},
 		{"Connections above", fmt.Sprint(th.MaxConnections)},

@@ -157,7 +157,8 @@ function drawAlerts(list, st) {
 function draw(root, st) {
   drawAlerts(root.querySelector("[data-status-alerts]"), st);
   const sampled = root.querySelector("[data-status-sampled]");
-  sampled.textContent = st.latest ? `Sampled at ${time(st.latest.at)}; refreshed every 10 seconds.` : "No sample yet.";
+  sampled.textContent = (st.instance ? `Instance ${st.instance}. ` : "") +
+    (st.latest ? `Sampled at ${time(st.latest.at)}; refreshed every 10 seconds.` : "No sample yet.");
   for (const fig of root.querySelectorAll("[data-chart]")) {
     const spec = charts[fig.dataset.chart];
     if (spec) drawChart(fig, spec, st);
