@@ -101,8 +101,8 @@ var tables = []table{
 		{"id", integer}, {"admins_create_rooms", integer}, {"custom_css", text},
 		{"css_version", integer}, {"updated_at", integer},
 	}},
-	{name: "ban_ips", key: []string{"user_id", "ip"}, cols: []column{
-		{"user_id", integer}, {"ip", text}, {"created_at", integer},
+	{name: "ban_ips", key: []string{"id"}, identity: true, cols: []column{
+		{"id", integer}, {"user_id", integer}, {"ip", text}, {"created_at", integer},
 	}},
 	// The VAPID key pair the subscriptions are bound to: without it every
 	// browser would have to subscribe again.

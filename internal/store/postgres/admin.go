@@ -18,7 +18,7 @@ const (
 		ON CONFLICT (id) DO UPDATE SET admins_create_rooms = excluded.admins_create_rooms,
 			css_version = account_settings.css_version + (CASE WHEN account_settings.custom_css <> excluded.custom_css THEN 1 ELSE 0 END),
 			custom_css = excluded.custom_css, updated_at = excluded.updated_at`
-	admRecordBanIP = `INSERT INTO ban_ips (user_id, ip, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`
+	admRecordBanIP = `INSERT INTO ban_ips (user_id, ip, created_at) VALUES ($1, $2, $3) ON CONFLICT (user_id, ip) DO NOTHING`
 	admBanIPsOf    = `SELECT ip FROM ban_ips WHERE user_id = $1 ORDER BY ip`
 	admForgetBan   = `DELETE FROM ban_ips WHERE user_id = $1`
 	admReactivate  = `UPDATE users SET status = 'active', updated_at = $1 WHERE id = $2 AND role <> 'bot'`

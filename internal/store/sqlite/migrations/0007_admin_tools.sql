@@ -12,9 +12,10 @@ CREATE TABLE account_settings (
     updated_at         INTEGER NOT NULL
 );
 CREATE TABLE ban_ips (
+    id         INTEGER PRIMARY KEY,
     user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     ip         TEXT    NOT NULL,
-    created_at INTEGER NOT NULL,
-    PRIMARY KEY (user_id, ip)
+    created_at INTEGER NOT NULL
 );
+CREATE UNIQUE INDEX ban_ips_user_ip ON ban_ips (user_id, ip);
 CREATE INDEX messages_creator ON messages (creator_id, id);
