@@ -22,6 +22,7 @@ package importonce
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -207,8 +208,44 @@ func (im *importer) account(ctx context.Context) error {
 		joinCode = session.NewToken()[:12] // Campfire always has one; an admin can make a nicer one
 	}
 	fmt.Fprintf(im.opts.Progress, "import-once: account 1/1\n")
-	return im.dst.exec(ctx, `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`,
-		cleanText(str(name)), cleanText(joinCode), rowscan.ToMillis(at))
+	if err := im.dst.exec(ctx, `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`,
+		cleanText(str(name)), cleanText(joinCode), rowscan.ToMillis(at)); err != nil {
+		return err
+	}
+	return im.accountSettings(ctx, at)
+}
+
+// accountSettings brings Campfire's custom styles and its "only
+// administrators create rooms" setting.
+func (im *importer) accountSettings(ctx context.Context, at time.Time) error {
+	cols := []string{"NULL", "NULL"}
+	if im.src.has("accounts", "custom_styles") {
+		cols[0] = "custom_styles"
+	}
+	if im.src.has("accounts", "settings") {
+		cols[1] = "settings"
+	}
+	var styles, settings any
+	if err := im.src.tx.QueryRowContext(ctx, `SELECT `+cols[0]+`, `+cols[1]+` FROM accounts ORDER BY id LIMIT 1`).Scan(&styles, &settings); err != nil {
+		return fmt.Errorf("campfire account settings: %w", err)
+	}
+	css := cleanText(strings.ReplaceAll(str(styles), "\r\n", "\n"))
+	if len(css) > campfire.CustomCSSBytes {
+		im.rep.warn("the custom styles are larger than %d KB and were left out", campfire.CustomCSSBytes>>10)
+		css = ""
+	}
+	var opts map[string]any
+	_ = json.Unmarshal([]byte(str(settings)), &opts) // absent or unreadable: the defaults
+	restrict := 0
+	if v, ok := opts["restrict_room_creation_to_administrators"]; ok && (v == true || v == "true" || v == "1" || v == float64(1)) {
+		restrict = 1
+	}
+	version := 0
+	if css != "" {
+		version = 1
+	}
+	return im.dst.exec(ctx, `INSERT INTO account_settings (id, admins_create_rooms, custom_css, css_version, updated_at) VALUES (1, ?, ?, ?, ?)`,
+		restrict, css, version, rowscan.ToMillis(at))
 }
 
 // Campfire's enums: role (member administrator bot) and status (active
@@ -742,8 +779,16 @@ func (im *importer) importBans(ctx context.Context) error {
 	}
 	seen := map[string]bool{}
 	ins := im.dst.inserter("bans", "ip", "created_at")
-	var ip, created any
-	err := im.src.each(ctx, `SELECT ip_address, created_at FROM bans ORDER BY id`, []any{&ip, &created}, func() error {
+	// Which person's ban added each address, so unbanning them lifts it.
+	byUser := im.dst.inserter("ban_ips", "user_id", "ip", "created_at")
+	byUser.parent = ins
+	seenBy := map[string]bool{}
+	userCol := "NULL"
+	if im.src.has("bans", "user_id") {
+		userCol = "user_id"
+	}
+	var ip, created, uid any
+	err := im.src.each(ctx, `SELECT ip_address, created_at, `+userCol+` FROM bans ORDER BY id`, []any{&ip, &created, &uid}, func() error {
 		addr, err := netip.ParseAddr(strings.TrimSpace(str(ip)))
 		if err != nil {
 			im.rep.skip("bans of an unreadable address")
@@ -751,22 +796,32 @@ func (im *importer) importBans(ctx context.Context) error {
 		}
 		addr = addr.Unmap().WithZone("")
 		// Banning this machine would lock everyone out behind a proxy.
-		if addr.IsLoopback() || addr.IsUnspecified() || seen[addr.String()] {
+		if addr.IsLoopback() || addr.IsUnspecified() {
 			return nil
 		}
-		seen[addr.String()] = true
 		at, err := railsTime(created)
 		if err != nil {
 			at = rowscan.Now()
 		}
+		a := addr.String()
+		if u, ok := integer(uid); ok && im.users[u] != nil && !seenBy[fmt.Sprint(u, " ", a)] {
+			seenBy[fmt.Sprint(u, " ", a)] = true
+			if err := byUser.add(ctx, u, a, rowscan.ToMillis(at)); err != nil {
+				return err
+			}
+		}
+		if seen[a] {
+			return nil
+		}
+		seen[a] = true
 		im.rep.Bans++
-		return ins.add(ctx, addr.String(), rowscan.ToMillis(at))
+		return ins.add(ctx, a, rowscan.ToMillis(at))
 	})
 	if err != nil {
 		return fmt.Errorf("bans: %w", err)
 	}
 	fmt.Fprintf(im.opts.Progress, "import-once: bans %d/%d\n", im.rep.Bans, im.rep.Bans)
-	return ins.flush(ctx)
+	return byUser.flush(ctx)
 }
 
 func (im *importer) importSearches(ctx context.Context) error {

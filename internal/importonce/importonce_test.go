@@ -127,7 +127,9 @@ func newFixture(t *testing.T) *fixture {
 		}
 	}
 	ts := func(s string) string { return "2025-03-01 " + s } // Rails' UTC text form
-	f.exec(t, `INSERT INTO accounts (name, join_code, created_at, updated_at) VALUES ('Once Co', 'abcd-efgh-ijkl', ?, ?)`, ts("09:00:00.000000"), ts("09:00:00.000000"))
+	f.exec(t, `INSERT INTO accounts (name, join_code, custom_styles, settings, created_at, updated_at)
+		VALUES ('Once Co', 'abcd-efgh-ijkl', 'body { color: teal; }', '{"restrict_room_creation_to_administrators":true}', ?, ?)`,
+		ts("09:00:00.000000"), ts("09:00:00.000000"))
 	users := []struct {
 		id                                    int
 		name, email, digest, bio, token, hook string
@@ -305,6 +307,15 @@ func testImport(t *testing.T, pg bool) {
 	s.Must(t, 200, "GET", "/api/v1/account", nil, ada).JSON(t, &acct)
 	if acct.Name != "Once Co" || acct.JoinCode != "abcd-efgh-ijkl" {
 		t.Fatalf("account = %+v", acct)
+	}
+
+	// The account's settings and the banned person's addresses.
+	set, err := s.Store.AccountSettings(t.Context())
+	if err != nil || !set.AdminsCreateRooms || set.CustomCSS != "body { color: teal; }" || set.CSSVersion != 1 {
+		t.Fatalf("account settings = %+v, %v", set, err)
+	}
+	if ips, err := s.Store.BanIPsOf(t.Context(), 3); err != nil || !slices.Equal(ips, []string{"203.0.113.9"}) {
+		t.Fatalf("Cy's ban addresses = %v, %v", ips, err)
 	}
 
 	// Rooms, types and involvement.
