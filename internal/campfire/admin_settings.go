@@ -123,9 +123,8 @@ func (c *Core) afterBan(ctx context.Context, id int64, ips []string) error {
 }
 
 // Unban lets a banned person back (admin): the addresses their ban added
-// are lifted and they are active again. Their removed messages stay
-// removed, and they are back in no shared room until someone adds them
-// (open rooms they rejoin by opening).
+// are lifted and they are active again, back in the open rooms (closed
+// rooms need someone to add them). Their removed messages stay removed.
 func (c *Core) Unban(ctx context.Context, admin chat.User, id int64) error {
 	if err := requireAdmin(admin); err != nil {
 		return err

@@ -21,8 +21,8 @@ type Admin interface {
 	BanIPsOf(ctx context.Context, userID int64) ([]string, error)
 	// ForgetBanIPs drops what RecordBanIPs noted for userID.
 	ForgetBanIPs(ctx context.Context, userID int64) error
-	// ReactivateUser makes a deactivated or banned person active again;
-	// chat.ErrNotFound for an unknown one.
+	// ReactivateUser makes a deactivated or banned person active again,
+	// back in every open room; chat.ErrNotFound for an unknown one.
 	ReactivateUser(ctx context.Context, id int64) error
 	// BannedUserIDs lists the people whose status is banned, by id.
 	BannedUserIDs(ctx context.Context) ([]int64, error)

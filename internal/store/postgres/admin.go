@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
 	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
@@ -23,7 +24,9 @@ const (
 	admForgetBan   = `DELETE FROM ban_ips WHERE user_id = $1`
 	admReactivate  = `UPDATE users SET status = 'active', updated_at = $1 WHERE id = $2 AND role <> 'bot'`
 	admBannedUsers = `SELECT id FROM users WHERE status = 'banned' ORDER BY id`
-	admUserMsgIDs  = `SELECT id FROM messages WHERE creator_id = $1 ORDER BY id LIMIT $2`
+	admRejoinOpen  = `INSERT INTO memberships (room_id, user_id, involvement, created_at)
+		SELECT id, $1, $2, $3 FROM rooms WHERE type = 'open' ON CONFLICT DO NOTHING`
+	admUserMsgIDs = `SELECT id FROM messages WHERE creator_id = $1 ORDER BY id LIMIT $2`
 )
 
 func (s *Store) AccountSettings(ctx context.Context) (store.AccountSettings, error) {
@@ -95,8 +98,17 @@ func (s *Store) ForgetBanIPs(ctx context.Context, userID int64) error {
 }
 
 func (s *Store) ReactivateUser(ctx context.Context, id int64) error {
-	return dbErr(fmt.Sprintf("reactivate user %d", id), s.run(ctx, func(q querier) error {
-		return mustAffect(q.exec(admReactivate, rowscan.ToMillis(rowscan.Now()), id))
+	return dbErr(fmt.Sprintf("reactivate user %d", id), s.tx(ctx, func(q querier) error {
+		if _, err := q.exec(membershipLock); err != nil {
+			return err
+		}
+		at := rowscan.ToMillis(rowscan.Now())
+		if err := mustAffect(q.exec(admReactivate, at, id)); err != nil {
+			return err
+		}
+		// Back in the open rooms, as a person who joins is.
+		_, err := q.exec(admRejoinOpen, id, chat.DefaultInvolvement(chat.RoomOpen), at)
+		return err
 	}))
 }
 

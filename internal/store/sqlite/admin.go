@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/store"
 	"github.com/campfire-go/campfire/internal/store/rowscan"
 )
@@ -22,7 +23,9 @@ const (
 	admForgetBan   = `DELETE FROM ban_ips WHERE user_id = ?`
 	admReactivate  = `UPDATE users SET status = 'active', updated_at = ? WHERE id = ? AND role <> 'bot'`
 	admBannedUsers = `SELECT id FROM users WHERE status = 'banned' ORDER BY id`
-	admUserMsgIDs  = `SELECT id FROM messages WHERE creator_id = ? ORDER BY id LIMIT ?`
+	admRejoinOpen  = `INSERT OR IGNORE INTO memberships (room_id, user_id, involvement, created_at)
+		SELECT id, ?, ?, ? FROM rooms WHERE type = 'open'`
+	admUserMsgIDs = `SELECT id FROM messages WHERE creator_id = ? ORDER BY id LIMIT ?`
 )
 
 func (s *Store) AccountSettings(ctx context.Context) (store.AccountSettings, error) {
@@ -96,7 +99,13 @@ func (s *Store) ForgetBanIPs(ctx context.Context, userID int64) error {
 func (s *Store) ReactivateUser(ctx context.Context, id int64) error {
 	return dbErr(fmt.Sprintf("reactivate user %d", id), s.write(ctx, func(t *wtx) error {
 		t.forgetUser(id)
-		return mustAffect(t.exec(admReactivate, rowscan.ToMillis(rowscan.Now()), id))
+		at := rowscan.ToMillis(rowscan.Now())
+		if err := mustAffect(t.exec(admReactivate, at, id)); err != nil {
+			return err
+		}
+		// Back in the open rooms, as a person who joins is.
+		_, err := t.exec(admRejoinOpen, id, chat.DefaultInvolvement(chat.RoomOpen), at)
+		return err
 	}))
 }
 

@@ -97,5 +97,8 @@ func testAdminBans(t *testing.T, s store.Store) {
 	if !u.Active() {
 		t.Fatalf("reactivated %+v", u)
 	}
+	if _, err := s.RoomForUser(ctx(t), w.allTalk.ID, bob.ID); err != nil {
+		t.Fatalf("reactivated person is not back in the open room: %v", err)
+	}
 	wantErr(t, s.ReactivateUser(ctx(t), 999999), chat.ErrNotFound, "reactivate unknown")
 }
