@@ -304,6 +304,9 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Bind, strconv.Itoa(c.P
 // Validate checks every field and says what to fix.
 func (c Config) Validate() error {
 	errs := append(c.Monitor.validate(), c.Files.validate()...)
+	if _, port, err := net.SplitHostPort(c.Monitor.MetricsAddr); err == nil && port == strconv.Itoa(c.Port) && c.Port != 0 {
+		errs = append(errs, fmt.Errorf("METRICS_ADDR=%q uses PORT %d: give metrics a port of their own", c.Monitor.MetricsAddr, c.Port))
+	}
 	errs = append(errs, c.Limits.validate()...)
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT=%d is out of range 0-65535", c.Port))

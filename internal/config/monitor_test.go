@@ -76,3 +76,13 @@ func TestMonitorInvalid(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsAddrNeedsItsOwnPort(t *testing.T) {
+	_, err := Load(nil, []string{"PORT=3000", "METRICS_ADDR=127.0.0.1:3000"})
+	if err == nil || !strings.Contains(err.Error(), "METRICS_ADDR") {
+		t.Fatalf("err = %v, want METRICS_ADDR named", err)
+	}
+	if _, err := Load(nil, []string{"PORT=3000", "METRICS_ADDR=127.0.0.1:9090"}); err != nil {
+		t.Fatal(err)
+	}
+}

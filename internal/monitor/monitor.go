@@ -124,8 +124,10 @@ type Monitor struct {
 	latest   *Sample
 	alerts   map[string]*Alert
 	lastCPU  time.Duration
-	lastMsgs uint64
-	lastAt   time.Time
+	// lastJudged is when the window last held enough requests to judge.
+	lastJudged time.Time
+	lastMsgs   uint64
+	lastAt     time.Time
 }
 
 // HistoryLength bounds the history: an hour at the default 5 s interval.
@@ -271,9 +273,17 @@ func (m *Monitor) Sample() Sample {
 
 // evaluate compares s with the thresholds and logs each change of state.
 // Response time and success rate keep their state when the window holds
-// too few requests to judge.
+// too few requests to judge, but for one window at most: a server gone
+// quiet after a slow spell (chat traffic is mostly on the cable, which is
+// not counted) must not stay in alert all night.
 func (m *Monitor) evaluate(s Sample, enough bool) {
 	th := m.opts.Thresholds
+	quiet := false
+	if enough {
+		m.lastJudged = s.At
+	} else if s.At.Sub(m.lastJudged) >= m.opts.Window {
+		quiet = true
+	}
 	type check struct {
 		name             string
 		value, threshold float64
@@ -290,8 +300,8 @@ func (m *Monitor) evaluate(s Sample, enough bool) {
 		a := m.alerts[c.name]
 		a.Value, a.Threshold = round(c.value), c.threshold
 		if !c.judged {
-			if c.name == HighMemory {
-				c.firing = false // no limit known: never on
+			if c.name == HighMemory || quiet {
+				c.firing = false // no limit known, or too quiet to judge for a window: off
 			} else {
 				continue
 			}

@@ -192,6 +192,37 @@ func TestResponseTimeAndSuccessRate(t *testing.T) {
 	}
 }
 
+// A slow spell followed by silence: the alert ends once a whole window
+// has passed with too few requests to judge, instead of paging all night.
+func TestQuietServerEndsResponseAlerts(t *testing.T) {
+	m, f := newFake(t, small(t))
+	m.Sample()
+	for range 100 {
+		m.ObserveRequest("GET /api/v1/rooms", 500, time.Second)
+	}
+	f.step(nil)
+	m.Sample()
+	if !m.Active(SlowResponse) || !m.Active(LowSuccessRate) {
+		t.Fatalf("alerts %+v", m.Status().Alerts)
+	}
+	// The window is 15 s (3 intervals of 5 s): the slow requests age out
+	// and the window holds too few to judge; for one window the state holds.
+	for range 3 {
+		f.step(nil)
+		m.Sample()
+	}
+	if s := m.Sample(); s.Requests != 0 || !m.Active(SlowResponse) {
+		t.Fatalf("ended before a whole quiet window: %+v %+v", s, m.Status().Alerts)
+	}
+	for range 3 {
+		f.step(nil)
+		m.Sample()
+	}
+	if m.Active(SlowResponse) || m.Active(LowSuccessRate) {
+		t.Fatalf("still firing after a quiet window: %+v", m.Status().Alerts)
+	}
+}
+
 func TestPostsPerSecondAndHistory(t *testing.T) {
 	m, f := newFake(t, small(t))
 	m.Sample()
