@@ -32,7 +32,8 @@ func TestLimitSettings(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := New(nil, nil, nil, nil, Options{BcryptCost: 4, Limiters: factory}, log)
-	want := map[string]string{"login": "10/3m", "email": "20/10m", "device": "20/10m", "post": "30/10s", "action": "20/1m"}
+	want := map[string]string{"login": "10/3m", "email": "20/10m", "device": "20/10m", "post": "30/10s", "action": "20/1m",
+		"signin_link": "1/4h"} // a sign-in link is used once within its life
 	if len(built) != len(want) {
 		t.Errorf("defaults built %v, want %v", built, want)
 	}
