@@ -144,8 +144,9 @@ func (f *Fetcher) checkDial(network, address string) error {
 
 // refused are the ranges that are not the public internet, beyond what
 // netip's predicates name: shared (CGNAT), benchmarking, documentation,
-// reserved, and IPv6 prefixes that embed IPv4 addresses (NAT64, 6to4,
-// Teredo), which could lead back into a private network.
+// reserved, and IPv6 prefixes that embed IPv4 addresses (IPv4-compatible,
+// IPv4-translated, NAT64, 6to4, Teredo), which could lead back into a
+// private network.
 var refusedRanges = []netip.Prefix{
 	netip.MustParsePrefix("0.0.0.0/8"),
 	netip.MustParsePrefix("100.64.0.0/10"),
@@ -156,6 +157,8 @@ var refusedRanges = []netip.Prefix{
 	netip.MustParsePrefix("203.0.113.0/24"),
 	netip.MustParsePrefix("240.0.0.0/4"),
 	netip.MustParsePrefix("169.254.0.0/16"),
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("::ffff:0:0:0/96"),
 	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
 	netip.MustParsePrefix("100::/64"),

@@ -242,6 +242,9 @@ func TestPublic(t *testing.T) {
 		"224.0.0.1": false, "::1": false, "::": false, "fe80::1": false, "fc00::1": false,
 		"fd00:ec2::254": false, "ff02::1": false, "::ffff:10.0.0.1": false, "64:ff9b::a00:1": false,
 		"2002:a00:1::": false, "192.0.2.1": false, "198.18.0.1": false, "240.0.0.1": false,
+		// IPv4-compatible (deprecated) and IPv4-translated (SIIT) forms embed
+		// an IPv4 address as well; a translator or tunnel may deliver them to it.
+		"::127.0.0.1": false, "::169.254.169.254": false, "::ffff:0:127.0.0.1": false, "::ffff:0:a00:1": false,
 	} {
 		if got := Public(netip.MustParseAddr(ip)); got != want {
 			t.Errorf("Public(%s) = %v, want %v", ip, got, want)
