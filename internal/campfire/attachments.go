@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -65,13 +66,19 @@ type files struct {
 	// queued are the messages in jobs or being worked on, so a sweep does
 	// not queue one twice. Bounded by Queue + Workers.
 	queued map[int64]struct{}
+	// missed is set when an image found the queue full; the worker that
+	// empties the queue then kicks a sweep, so it waits for a free slot
+	// rather than for the next minute.
+	missed atomic.Bool
+	kick   chan struct{}
 }
 
 // SetFiles gives the core its blob store; without one, uploads answer 503.
 // Call it before Run.
 func (c *Core) SetFiles(b blob.Store, o FileOptions) {
 	o.defaults()
-	c.files = &files{blobs: b, opts: o, jobs: make(chan chat.Attachment, o.Queue), queued: map[int64]struct{}{}}
+	c.files = &files{blobs: b, opts: o, jobs: make(chan chat.Attachment, o.Queue),
+		queued: map[int64]struct{}{}, kick: make(chan struct{}, 1)}
 }
 
 // Blobs is the blob store (nil before SetFiles).
@@ -376,6 +383,7 @@ func (f *files) enqueue(a chat.Attachment) bool {
 		f.queued[a.MessageID] = struct{}{}
 		return true
 	default:
+		f.missed.Store(true)
 		return false
 	}
 }
@@ -405,6 +413,12 @@ func (c *Core) RunFiles(ctx context.Context) error {
 				case a := <-f.jobs:
 					c.makeThumbnail(ctx, a)
 					f.done(a.MessageID)
+					if len(f.jobs) == 0 && f.missed.Load() {
+						select {
+						case f.kick <- struct{}{}:
+						default:
+						}
+					}
 				}
 			}
 		})
@@ -412,23 +426,30 @@ func (c *Core) RunFiles(ctx context.Context) error {
 	defer wg.Wait()
 	t := time.NewTicker(f.opts.SweepEvery)
 	defer t.Stop()
+	c.sweepThumbnails(ctx, c.now().Add(-10*time.Second))
 	for {
-		c.sweepThumbnails(ctx)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
+			c.sweepThumbnails(ctx, c.now().Add(-10*time.Second))
+		case <-f.kick:
+			f.missed.Store(false)
+			c.sweepThumbnails(ctx, c.now())
 		}
 	}
 }
 
-// sweepThumbnails queues pending images the upload could not queue. Only
-// those older than a few seconds: a fresh one is being queued by its
-// upload. Several instances may sweep the same image; making it twice is
-// harmless.
-func (c *Core) sweepThumbnails(ctx context.Context) {
+// sweepThumbnails queues pending images created before before that their
+// upload could not queue. The periodic sweep takes only those older than a
+// few seconds (a fresh one is being queued by its upload); a kicked one
+// takes all. Several instances may sweep the same image, and an image may
+// be queued again just after it was made; making it twice is harmless.
+func (c *Core) sweepThumbnails(ctx context.Context, before time.Time) {
 	f := c.files
-	pending, err := c.store.PendingThumbnails(ctx, c.now().Add(-10*time.Second), f.opts.Queue)
+	// More than can be queued or in work at once, so the list always
+	// reaches past what is already queued.
+	pending, err := c.store.PendingThumbnails(ctx, before, f.opts.Queue+f.opts.Workers+1)
 	if err != nil {
 		if ctx.Err() == nil {
 			c.log.Warn("listing pending thumbnails", "err", err)

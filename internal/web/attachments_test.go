@@ -358,3 +358,23 @@ func TestBotAttachment(t *testing.T) {
 	s.Must(t, http.StatusCreated, "POST", botPath(room, b.BotKey), text("hello"), "")
 	s.Must(t, http.StatusNotFound, "POST", botPath(room, b.BotKey+"x"), upload{field: "attachment", filename: "a", data: []byte("a")}.body(t), "")
 }
+
+// A burst of images larger than the thumbnail queue: every upload is
+// answered at once, and every image still gets its thumbnail (those that
+// found the queue full are swept up when it empties).
+func TestAttachmentThumbnailBurst(t *testing.T) {
+	s := webtest.New(t, webtest.Options{Config: func(c *config.Config) {
+		c.Files.ThumbnailWorkers, c.Files.ThumbnailQueue = 1, 1
+	}})
+	s.Setup(t)
+	room := allTalk(t, s)
+	data := pngBytes(t, 300, 200)
+	var ids []int64
+	for i := range 8 {
+		m := postFile(t, s, s.AdminToken, room, upload{filename: path("p%d.png", i), data: data}, http.StatusCreated)
+		ids = append(ids, m.ID)
+	}
+	for _, id := range ids {
+		waitThumbnail(t, s, id)
+	}
+}
