@@ -74,11 +74,20 @@ func (c *Core) SetPreviews(cfg PreviewConfig) {
 
 // queuePreview asks for m's preview to be (re)made: after a post with a
 // link, and after any edit of a message with a link or a preview (the link
-// may have changed or gone). It never blocks.
+// may have changed or gone) or one being previewed (its fetch must not
+// store a card for a link the edit removed). It never blocks.
 func (c *Core) queuePreview(m chat.Message) {
 	p := c.media.previews
-	if p == nil || (m.Preview == nil && !strings.Contains(m.Body, "http")) {
+	if p == nil {
 		return
+	}
+	if m.Preview == nil && !strings.Contains(m.Body, "http") {
+		p.mu.Lock()
+		busy := p.busy[m.ID]
+		p.mu.Unlock()
+		if !busy {
+			return
+		}
 	}
 	select {
 	case p.jobs <- m.ID:
@@ -154,6 +163,15 @@ func (c *Core) makePreview(ctx context.Context, id int64) {
 	var next *chat.LinkPreview
 	if link != "" {
 		next = c.fetchPreview(ctx, m.ID, link)
+	}
+	if next != nil {
+		// The fetch took seconds: an edit meanwhile (perhaps on another
+		// instance) may have changed or removed the link. Its own job
+		// makes its card; this one is stale.
+		if cur, err := c.store.Message(ctx, id); err != nil || unfurl.FirstURL(cur.Body) != link {
+			c.deleteBlob(ctx, next.ImageKey)
+			return
+		}
 	}
 	switch {
 	case next != nil:

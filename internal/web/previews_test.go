@@ -219,3 +219,44 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// An edit that removes the link while its page is still being fetched
+// leaves no card: the fetch in flight must not store a preview for a link
+// the message no longer has. One worker, so the second message's card
+// proves the first message's job (and any rerun) is over.
+func TestLinkPreviewEditDuringFetch(t *testing.T) {
+	s := webtest.New(t, webtest.Options{Register: func(_ *http.ServeMux, s *webtest.Server) {
+		s.Core.SetPreviews(campfire.PreviewConfig{Workers: 1, Fetcher: unfurl.New(unfurl.Config{
+			AllowForTests: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")},
+		})})
+	}})
+	s.Setup(t)
+	fetching, release := make(chan struct{}), make(chan struct{})
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			close(fetching)
+			<-release
+		}
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprintf(w, `<title>Page %s</title>`, r.URL.Path)
+	}))
+	t.Cleanup(site.Close)
+	room := allTalk(t, s)
+	ws := cable(t, s, s.AdminToken, room)
+
+	m := post(t, s, s.AdminToken, room, "oops, private: "+site.URL+"/slow")
+	select {
+	case <-fetching:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the page was never fetched")
+	}
+	s.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/messages/%d", m.ID), map[string]string{"body": "never mind"}, s.AdminToken)
+	close(release)
+	next := post(t, s, s.AdminToken, room, site.URL+"/next")
+	nextFrame(t, ws, "message.updated", func(f frame) bool { return f.Message.ID == next.ID && f.Message.Preview != nil })
+	var got wire.Message
+	s.Must(t, http.StatusOK, "GET", fmt.Sprintf("/api/v1/messages/%d", m.ID), nil, s.AdminToken).JSON(t, &got)
+	if got.Preview != nil {
+		t.Fatalf("a card for a link the message no longer has: %+v (body %q)", got.Preview, got.Body)
+	}
+}
