@@ -101,8 +101,13 @@ func TestKeyboardAndPhone(t *testing.T) {
 		ada.open("/rooms/1")
 		ada.waitFor(live, 5*time.Second)
 		few := ada.tabsToComposer()
+		// Posted by two people: each may post 30 in 10 s.
 		for i := range 30 {
-			srv.post(adaToken, 1, fmt.Sprintf("second batch %d, see https://example.com/%d and @Bea Member", i, i))
+			who := adaToken
+			if i%2 == 1 {
+				who = beaToken
+			}
+			srv.post(who, 1, fmt.Sprintf("second batch %d, see https://example.com/%d and @Bea Member", i, i))
 		}
 		ada.open("/rooms/1")
 		ada.waitFor(live+` && document.querySelectorAll("#message-list > .message").length >= 40`, 5*time.Second)
@@ -193,7 +198,8 @@ func TestKeyboardAndPhone(t *testing.T) {
 		}
 		n := eval[int](ada, `document.querySelectorAll("#message-list > .message").length`)
 		ada.run(activate) // Enter on the focused button: Cancel
-		ada.waitFor(`!document.querySelector("#confirm-dialog").open`, 2*time.Second)
+		// Closed, focus goes back to the button that asked.
+		ada.waitFor(`!document.querySelector("#confirm-dialog").open && document.activeElement.dataset.action === "delete"`, 2*time.Second)
 		if m := eval[int](ada, `document.querySelectorAll("#message-list > .message").length`); m != n {
 			t.Fatalf("Enter in the delete dialog deleted: %d messages, were %d", m, n)
 		}
@@ -201,8 +207,14 @@ func TestKeyboardAndPhone(t *testing.T) {
 
 	step("after an edit, saved or cancelled, focus is in the composer", func(t *testing.T) {
 		bind(t, ada)
-		ada.run(chromedp.Focus(chromedp.CSS("#composer-body")))
-		ada.waitFor(`document.activeElement.id === "composer-body" && document.activeElement.value === ""`, 2*time.Second)
+		ready := `(() => { const c = document.querySelector("#composer-body"); if (document.activeElement !== c) c.focus();
+			return document.activeElement === c && c.value === "" })()`
+		for start := time.Now(); !eval[bool](ada, ready); time.Sleep(20 * time.Millisecond) {
+			if time.Since(start) > 5*time.Second {
+				t.Fatalf("the composer: focused on %s, value %q, disabled %v", eval[string](ada, active),
+					eval[string](ada, `document.querySelector("#composer-body").value`), eval[bool](ada, `document.querySelector("#composer-body").disabled`))
+			}
+		}
 		ada.run(arrowUp)
 		ada.waitFor(`document.activeElement.closest(".editor")`, 2*time.Second)
 		ada.run(escape)
@@ -222,7 +234,7 @@ func TestKeyboardAndPhone(t *testing.T) {
 			t.Fatal("the message list itself is a live region: every button and older message would be read out")
 		}
 		srv.post(beaToken, 1, "Lunch at *noon*?")
-		ada.waitFor(`document.querySelector("#message-announcer[aria-live=polite]")?.lastElementChild?.textContent === "Bea Member: Lunch at noon?"`, 3*time.Second)
+		ada.waitFor(`document.querySelector("#message-announcer[aria-live=polite]")?.lastElementChild?.textContent === "Bea Member: Lunch at noon?"`, 5*time.Second)
 		before := eval[string](ada, `document.querySelector("#message-announcer").textContent`)
 		ada.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("#messages").scrollTop = -1e6`))
 		ada.waitFor(`!document.querySelector(".messages__start").hidden`, 5*time.Second)
@@ -264,16 +276,16 @@ func TestKeyboardAndPhone(t *testing.T) {
 				t.Fatalf("bell title %q, label %q: want a sentence like \"Notifications: mentions only. Click to get every message.\"", title, label)
 			}
 			ada.run(chromedp.Click(chromedp.CSS(".bell__button")))
-			ada.waitFor(`document.querySelector(".bell__button").title !== `+jsString(title), 2*time.Second)
+			ada.waitFor(`document.querySelector(".bell__button").title !== `+jsString(title), 5*time.Second)
 		}
 		room := int64(srv.api("POST", "/api/v1/rooms", beaToken, map[string]string{"name": "Watercooler", "type": "open"})["id"].(float64))
 		link := fmt.Sprintf(`document.querySelector('.room-link[data-room-id="%d"]')`, room)
-		ada.waitFor(link, 2*time.Second)
+		ada.waitFor(link, 5*time.Second)
 		if eval[bool](ada, link+`.querySelector(".room-link__unread").getClientRects().length > 0`) {
 			t.Fatal("a read room shows the unread dot")
 		}
 		srv.post(beaToken, room, "coffee?")
-		ada.waitFor(link+`.classList.contains("room-link--unread")`, 2*time.Second)
+		ada.waitFor(link+`.classList.contains("room-link--unread")`, 5*time.Second)
 		dot := eval[[]float64](ada, `(() => { const r = `+link+`.querySelector(".room-link__unread").getBoundingClientRect(); return [r.width, r.height] })()`)
 		if dot[0] < 6 || dot[1] < 6 {
 			t.Fatalf("the unread dot is %v px", dot)
