@@ -155,6 +155,28 @@ func TestBodyLimit(t *testing.T) {
 	})
 }
 
+// Uploads (attachments, avatars, the logo, a bot's file) pass with bodies
+// far over the 512 KiB cap of every other route; a message post does not.
+func TestUploadsPassLargeBodies(t *testing.T) {
+	forEachProxy(t, func(t *testing.T, start func(testing.TB, []string) string) {
+		a := newBackend(t, "a")
+		base := start(t, []string{a.addr()})
+		for _, path := range []string{
+			"/api/v1/rooms/12/attachments", "/api/v1/users/me/avatar", "/api/v1/users/7/avatar",
+			"/api/v1/account/logo", "/rooms/12/7-secret/messages",
+		} {
+			if r := sendBodyTo(t, base, path, 5<<20); r.status != http.StatusOK {
+				t.Errorf("5 MiB to %s: %d, want 200 from the backend", path, r.status)
+			}
+		}
+		for _, path := range []string{"/api/v1/rooms/12/messages", "/api/v1/rooms/12/attachments/x", "/rooms/12/messages"} {
+			if r := sendBodyTo(t, base, path, 5<<20); r.status != http.StatusRequestEntityTooLarge {
+				t.Errorf("5 MiB to %s: %d, want 413", path, r.status)
+			}
+		}
+	})
+}
+
 func TestWebSocket(t *testing.T) {
 	forEachProxy(t, func(t *testing.T, start func(testing.TB, []string) string) {
 		a, b := newBackend(t, "a"), newBackend(t, "b")
@@ -368,7 +390,12 @@ func sendAuth(t *testing.T, base, authorization string) result {
 
 func sendBody(t *testing.T, base string, n int) result {
 	t.Helper()
-	req, err := http.NewRequest("POST", base+"/rooms/1/messages", bytes.NewReader(make([]byte, n)))
+	return sendBodyTo(t, base, "/rooms/1/messages", n)
+}
+
+func sendBodyTo(t *testing.T, base, path string, n int) result {
+	t.Helper()
+	req, err := http.NewRequest("POST", base+path, bytes.NewReader(make([]byte, n)))
 	if err != nil {
 		t.Fatal(err)
 	}
