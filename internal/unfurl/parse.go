@@ -203,16 +203,20 @@ func FirstURL(body string) string {
 	return ""
 }
 
+// indexScheme is the index of the first "http://" or "https://" in s, -1
+// for none. One scan: searching for each separately rescanned the rest of a
+// line for the one it lacks after every candidate, quadratic in its length.
 func indexScheme(s string) int {
-	h := strings.Index(s, "http://")
-	hs := strings.Index(s, "https://")
-	switch {
-	case h < 0:
-		return hs
-	case hs < 0:
-		return h
-	default:
-		return min(h, hs)
+	for i := 0; ; {
+		j := strings.Index(s[i:], "http")
+		if j < 0 {
+			return -1
+		}
+		i += j
+		if rest := s[i+4:]; strings.HasPrefix(rest, "://") || strings.HasPrefix(rest, "s://") {
+			return i
+		}
+		i += 4
 	}
 }
 

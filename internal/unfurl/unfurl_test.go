@@ -272,3 +272,20 @@ func TestFirstURL(t *testing.T) {
 		}
 	}
 }
+
+// FirstURL is linear in the body: a line of schemes without hosts (each a
+// candidate refused) used to rescan the rest of the line for "https://"
+// after each one, seconds for a few hundred KB. The bound is a thousand
+// times what a linear scan takes, so it does not flake on a slow machine.
+func TestFirstURLLinear(t *testing.T) {
+	for _, body := range []string{strings.Repeat("http:// ", 32000), strings.Repeat("https:// ", 28000) + "http://ok.example"} {
+		start := time.Now()
+		FirstURL(body)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("FirstURL of %d bytes took %v", len(body), d)
+		}
+	}
+	if got := FirstURL(strings.Repeat("https:// ", 100) + "HTTP://no http://yes.example"); got != "http://yes.example" {
+		t.Errorf("FirstURL after refused candidates = %q", got)
+	}
+}
