@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -107,5 +108,34 @@ func TestParseS3URL(t *testing.T) {
 		if _, err := blob.ParseS3URL(bad); err == nil {
 			t.Errorf("ParseS3URL(%q) accepted", bad)
 		}
+	}
+}
+
+// A temporary file left by a process killed mid-upload is removed at the
+// next start once it is stale; a recent one (a write in progress) is kept.
+func TestLocalRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := blob.NewLocal(dir); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".tmp", ".put-1")
+	fresh := filepath.Join(dir, ".tmp", ".put-2")
+	for _, p := range []string{stale, fresh} {
+		if err := os.WriteFile(p, []byte("half an upload"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(stale, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := blob.NewLocal(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stale temporary file kept: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("recent temporary file removed: %v", err)
 	}
 }

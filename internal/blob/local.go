@@ -14,21 +14,45 @@ import (
 
 // Local stores objects as files under a directory: the bytes at
 // root/<key>, the content type at root/.meta/<key> (no key starts with a
-// dot, so the two never meet). Writes go to a temporary file in the same
-// directory and are renamed into place, so a reader never sees half a file
+// dot, so the two never meet). Writes go to a temporary file under
+// root/.tmp and are renamed into place, so a reader never sees half a file
 // and a failed Put leaves nothing at key.
 type Local struct {
 	root string
 }
 
+// staleTemp is the age past which a temporary file is a dead write's (a
+// process killed mid-upload): uploads are bounded to 10 minutes.
+const staleTemp = time.Hour
+
 var _ Store = (*Local)(nil)
 
 // NewLocal opens (creating) a local store under root.
 func NewLocal(root string) (*Local, error) {
-	if err := os.MkdirAll(filepath.Join(root, ".meta"), 0o700); err != nil {
-		return nil, fmt.Errorf("blob: creating %s: %w", root, err)
+	for _, d := range []string{".meta", ".tmp"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			return nil, fmt.Errorf("blob: creating %s: %w", root, err)
+		}
 	}
-	return &Local{root: root}, nil
+	l := &Local{root: root}
+	l.removeStaleTemps(time.Now().Add(-staleTemp))
+	return l, nil
+}
+
+// removeStaleTemps deletes temporary files last written before before: a
+// process killed mid-write leaves its file, which nothing else would ever
+// remove. Best effort: a failure only leaves them for the next start.
+func (l *Local) removeStaleTemps(before time.Time) {
+	dir := filepath.Join(l.root, ".tmp")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() && info.ModTime().Before(before) {
+			_ = os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }
 
 func (l *Local) path(key string) string { return filepath.Join(l.root, filepath.FromSlash(key)) }
@@ -41,25 +65,25 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, contentType st
 		return 0, err
 	}
 	dst := l.path(key)
-	n, err := writeAtomic(dst, ctxReader{ctx, r})
+	n, err := l.writeAtomic(dst, ctxReader{ctx, r})
 	if err != nil {
 		return 0, fmt.Errorf("blob: writing %s: %w", key, err)
 	}
-	if _, err := writeAtomic(l.meta(key), strings.NewReader(contentType)); err != nil {
+	if _, err := l.writeAtomic(l.meta(key), strings.NewReader(contentType)); err != nil {
 		_ = os.Remove(dst)
 		return 0, fmt.Errorf("blob: writing %s: %w", key, err)
 	}
 	return n, nil
 }
 
-// writeAtomic copies r into a temporary file beside dst, syncs it and
-// renames it to dst.
-func writeAtomic(dst string, r io.Reader) (int64, error) {
-	dir := filepath.Dir(dst)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+// writeAtomic copies r into a temporary file under root/.tmp (one place,
+// so a start can clear those a killed process left), syncs it and renames
+// it to dst.
+func (l *Local) writeAtomic(dst string, r io.Reader) (int64, error) {
+	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return 0, err
 	}
-	f, err := os.CreateTemp(dir, ".put-*")
+	f, err := os.CreateTemp(filepath.Join(l.root, ".tmp"), ".put-*")
 	if err != nil {
 		return 0, err
 	}
