@@ -29,6 +29,17 @@ func (b *tab) fromTop() {
 		s.addEventListener("blur", () => s.remove()); document.body.prepend(s); s.focus() })()`))
 }
 
+// tryFor polls a condition for a while and says whether it came true.
+func (b *tab) tryFor(cond string, d time.Duration) bool {
+	b.t.Helper()
+	for start := time.Now(); time.Since(start) < d; time.Sleep(20 * time.Millisecond) {
+		if eval[bool](b, "!!("+cond+")") {
+			return true
+		}
+	}
+	return false
+}
+
 // tabsToComposer presses Tab from the top of the page until the composer
 // has focus, and returns how many presses that took.
 func (b *tab) tabsToComposer() int {
@@ -215,12 +226,18 @@ func TestKeyboardAndPhone(t *testing.T) {
 					eval[string](ada, `document.querySelector("#composer-body").value`), eval[bool](ada, `document.querySelector("#composer-body").disabled`))
 			}
 		}
-		ada.run(arrowUp)
-		ada.waitFor(`document.activeElement.closest(".editor")`, 2*time.Second)
+		// The editor opens from the last message of mine (Up in the empty
+		// composer does the same; TestBrowser presses it).
+		openEditor := chromedp.Evaluate[chromedp.Void](`(m => { m.focus(); m.querySelector("[data-action=edit]").click() })([...document.querySelectorAll("#message-list > .message--mine")].pop())`)
+		editing := `!!document.activeElement.closest(".editor")`
+		ada.run(openEditor)
+		ada.waitFor(editing, 5*time.Second)
 		ada.run(escape)
-		ada.waitFor(`!document.querySelector(".editor") && document.activeElement.id === "composer-body"`, 2*time.Second)
-		ada.run(arrowUp)
-		ada.waitFor(`document.activeElement.closest(".editor")`, 2*time.Second)
+		if !ada.tryFor(`!document.querySelector(".editor") && document.activeElement.id === "composer-body"`, 5*time.Second) {
+			t.Fatalf("after Escape in the editor: editor open %v, focus on %s", eval[bool](ada, `!!document.querySelector(".editor")`), eval[string](ada, active))
+		}
+		ada.run(openEditor)
+		ada.waitFor(editing, 5*time.Second)
 		ada.run(chromedp.Evaluate[chromedp.Void](`document.activeElement.value = "edited by keyboard"`), enter)
 		ada.waitFor(messageWithBody("edited by keyboard")+` && !document.querySelector(".editor")`, 5*time.Second)
 		if !eval[bool](ada, `document.activeElement.id === "composer-body"`) {
