@@ -83,8 +83,8 @@ func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) 
 	if err != nil {
 		return chat.User{}, notFoundAs(err, "user")
 	}
-	if nu.Name != u.Name && nu.AvatarKey == "" {
-		c.publishUser(ctx, nu) // new initials, a new avatar_url
+	if nu.Name != u.Name {
+		c.publishUser(ctx, nu) // a new name everywhere; with initials, a new avatar_url too
 	}
 	if p.Password != nil {
 		if err := c.revokeSessions(ctx, u.ID, p.CurrentSession); err != nil {

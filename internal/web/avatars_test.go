@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/web/webtest"
 	"github.com/campfire-go/campfire/internal/wire"
 )
@@ -189,6 +190,18 @@ func TestRenameChangesInitials(t *testing.T) {
 	if svg := string(s.Must(t, http.StatusOK, "GET", renamed.AvatarURL, nil, bobToken).Body); !strings.Contains(svg, ">RS<") {
 		t.Fatalf("initials %s", svg)
 	}
+}
+
+// Someone with a photo keeps it across a rename, and everyone still
+// learns the new name live.
+func TestRenameWithPhotoIsLive(t *testing.T) {
+	s := newServer(t)
+	bobToken, _ := s.Join(t, "Bob Stone")
+	s.Must(t, http.StatusOK, "PUT", "/api/v1/users/me/avatar", multipartFile(t, stripes(t, 300, 300)), bobToken)
+	s.Must(t, http.StatusOK, "PATCH", "/api/v1/users/me", map[string]string{"name": "Robert Stone"}, bobToken)
+	s.Events.Wait(t, 20*time.Second, wire.TypeUserUpdated, func(e broker.Event) bool {
+		return strings.Contains(string(e.Frame), `"Robert Stone"`)
+	})
 }
 
 func TestBotAvatarGlyph(t *testing.T) {

@@ -16,10 +16,21 @@ function replaceAvatar(user) {
   }
 }
 
+// renameAuthor shows a person's new name on their messages.
+function renameAuthor(user) {
+  if (!user || !user.id || typeof user.name !== "string") return;
+  for (const el of document.querySelectorAll(`.message[data-creator-id="${Number(user.id)}"] .message__author`)) {
+    if (el.textContent !== user.name) el.textContent = user.name;
+  }
+}
+
 // watchAvatars listens on the page's cable.
 export function watchAvatars(cable) {
   cable.addEventListener("frame", (e) => {
-    if (e.detail && e.detail.type === "user.updated") replaceAvatar(e.detail.user);
+    if (e.detail && e.detail.type === "user.updated") {
+      replaceAvatar(e.detail.user);
+      renameAuthor(e.detail.user);
+    }
   });
 }
 
