@@ -161,6 +161,16 @@ func (c *Core) Deactivate(ctx context.Context, admin chat.User, id int64) error 
 
 // Ban deactivates a user and bans the IP addresses they signed in from.
 func (c *Core) Ban(ctx context.Context, admin chat.User, id int64) error {
+	if err := requireAdmin(admin); err != nil {
+		return err
+	}
+	// A bot is deleted from the Bots page: banned, the purge would delete
+	// its messages and unban could never bring it back.
+	if u, err := c.store.User(ctx, id); err != nil {
+		return notFoundAs(err, "user")
+	} else if u.Role == chat.RoleBot {
+		return chat.Invalid("invalid_user", "a bot can't be banned; remove it from the bots instead")
+	}
 	ips, err := c.banAddresses(ctx, id) // admin_settings.go
 	if err != nil {
 		return err

@@ -117,3 +117,18 @@ func TestBanAndUnban(t *testing.T) {
 		t.Fatal("ban outlived the unban")
 	}
 }
+
+// A bot is removed from the Bots page, not banned: a ban made it a
+// "banned" user whose messages the purge deleted, and unban answered 404,
+// so it could never come back.
+func TestBanRefusesBots(t *testing.T) {
+	s := newServer(t)
+	b := createBot(t, s, "Deploy Bot", "")
+	run(t, s, []scenario{
+		{"ban a bot", "POST", path("/api/v1/users/%d/ban", b.ID), nil, s.AdminToken, 422, "invalid_user"},
+	})
+	s.Must(t, http.StatusOK, "GET", "/api/v1/bots", nil, s.AdminToken)
+	if !strings.Contains(string(s.Must(t, http.StatusOK, "GET", "/api/v1/bots", nil, s.AdminToken).Body), "Deploy Bot") {
+		t.Fatal("the bot is gone after a refused ban")
+	}
+}
