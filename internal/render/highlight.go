@@ -220,7 +220,14 @@ func writeRules(w io.Writer, style *chroma.Style, indent string) {
 		if class == "" || class != chroma.StandardTypes[tt] || !slices.Contains(tokenClasses(), class) {
 			continue
 		}
-		css := html.StyleEntryToCSS(style.Get(tt).Sub(bg))
+		// Always state the colour: a token the style draws in the text colour
+		// would otherwise inherit the light rule (#1f2328) inside the dark block.
+		entry := style.Get(tt)
+		sub := entry.Sub(bg)
+		if !sub.Colour.IsSet() && entry.Colour.IsSet() {
+			sub.Colour = entry.Colour
+		}
+		css := html.StyleEntryToCSS(sub)
 		if css == "" {
 			continue
 		}

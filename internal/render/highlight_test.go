@@ -3,6 +3,8 @@ package render
 import (
 	"bytes"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -159,4 +161,75 @@ func BenchmarkRenderCode(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 		})
 	}
+}
+
+// Every class coloured in light mode has its own dark rule, readable
+// (contrast ≥ 4.5:1) on the dark code background.
+func TestHighlightCSSDarkReadable(t *testing.T) {
+	var buf bytes.Buffer
+	if err := HighlightCSS(&buf); err != nil {
+		t.Fatal(err)
+	}
+	light, dark, ok := strings.Cut(buf.String(), "@media (prefers-color-scheme: dark)")
+	if !ok {
+		t.Fatal("no dark section")
+	}
+	colours := func(css string) map[string]string {
+		m := map[string]string{}
+		for _, line := range strings.Split(css, "\n") {
+			sel, rest, ok := strings.Cut(strings.TrimSpace(line), " { ")
+			if !ok {
+				continue
+			}
+			for _, decl := range strings.Split(rest, ";") {
+				if v, ok := strings.CutPrefix(strings.TrimSpace(decl), "color: "); ok {
+					m[sel] = v
+				}
+			}
+		}
+		return m
+	}
+	lightCols, darkCols := colours(light), colours(dark)
+	bg := "#0d1117"
+	if _, v, ok := strings.Cut(dark, ".chroma { "); ok {
+		if _, after, ok := strings.Cut(v, "background-color: "); ok {
+			bg = after[:7]
+		}
+	}
+	for sel := range lightCols {
+		c, ok := darkCols[sel]
+		if !ok {
+			t.Errorf("%s has no dark colour", sel)
+			continue
+		}
+		// bg is chroma's; #26241f is the page's dark --code-bg (style.css).
+		for _, b := range []string{bg, "#26241f"} {
+			if r := contrast(c, b); r < 4.5 {
+				t.Errorf("%s: %s on %s contrast %.2f < 4.5", sel, c, b, r)
+			}
+		}
+	}
+}
+
+func contrast(a, b string) float64 {
+	lum := func(hex string) float64 {
+		var rgb [3]float64
+		for i := range rgb {
+			var v int
+			fmt.Sscanf(hex[1+2*i:3+2*i], "%02x", &v)
+			c := float64(v) / 255
+			if c <= 0.03928 {
+				c /= 12.92
+			} else {
+				c = math.Pow((c+0.055)/1.055, 2.4)
+			}
+			rgb[i] = c
+		}
+		return 0.2126*rgb[0] + 0.7152*rgb[1] + 0.0722*rgb[2]
+	}
+	la, lb := lum(a), lum(b)
+	if la < lb {
+		la, lb = lb, la
+	}
+	return (la + 0.05) / (lb + 0.05)
 }
