@@ -70,6 +70,11 @@ func TestBrowserInstallableApp(t *testing.T) {
 	}
 	// The bell offers notifications (headless Chromium has push APIs).
 	ada.waitFor(`!!document.querySelector(".room__tools .push-offer")`, 5*time.Second)
+	// It is an icon button with a name: a text button pushed the room's
+	// name out of a phone's header.
+	if got := eval[string](ada, `(() => { const b = document.querySelector(".room__tools .push-offer"); return b.textContent.trim() + "|" + b.getAttribute("aria-label") + "|" + !!b.querySelector("svg use[href$='#bell-plus']"); })()`); got != "|Turn on notifications for this browser|true" {
+		t.Fatalf("push offer %q; want an icon button named \"Turn on notifications for this browser\"", got)
+	}
 
 	// A push reaches the worker (delivered by DevTools as a push service
 	// would, already decrypted) and shows as a notification.

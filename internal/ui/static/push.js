@@ -3,7 +3,7 @@
 // beside a room's bell offers to turn notifications on for this browser.
 // Pages work the same without it.
 
-import { toast } from "./dom.js";
+import { setIcon, toast } from "./dom.js";
 
 const canPush = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
 // A subscribed browser tells the server again now and then: the server
@@ -68,10 +68,20 @@ async function subscribed() {
 // this browser is not subscribed (and has not refused).
 async function offerBeside(bell) {
   if (!canPush || Notification.permission === "denied" || (await subscribed())) return;
+  // An icon button: a text button pushed the room's name out on a phone.
   const button = document.createElement("button");
   button.type = "button";
-  button.className = "button button--quiet button--small push-offer";
-  button.textContent = "Turn on notifications";
+  button.className = "icon-button push-offer";
+  button.setAttribute("aria-label", "Turn on notifications for this browser");
+  button.title = "Turn on notifications for this browser";
+  const svg = bell.querySelector("svg");
+  if (svg) {
+    const icon = svg.cloneNode(true);
+    setIcon(icon, "bell-plus");
+    button.append(icon);
+  } else {
+    button.textContent = "Turn on notifications";
+  }
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
