@@ -644,12 +644,16 @@ func (im *importer) copyFile(ctx context.Context, key, filename, ctype string) (
 		im.rep.skip("attachment files with an unreadable key")
 		return nil, nil
 	}
+	// Opened through an os.Root: a symlink out of --files (a hostile dump
+	// linking a blob to the server's own files) is refused.
 	var f *os.File
-	for _, dir := range []string{im.opts.Files, filepath.Join(im.opts.Files, "files")} {
-		var err error
-		if f, err = os.Open(filepath.Join(dir, key[:2], key[2:4], key)); err == nil {
-			break
+	if root, err := os.OpenRoot(im.opts.Files); err == nil {
+		for _, dir := range []string{".", "files"} {
+			if f, err = root.Open(filepath.Join(dir, key[:2], key[2:4], key)); err == nil {
+				break
+			}
 		}
+		root.Close()
 	}
 	if f == nil {
 		im.rep.skip("attachment files not found under --files")

@@ -564,3 +564,45 @@ func TestCommand(t *testing.T) {
 		t.Fatalf("second import: %v", err)
 	}
 }
+
+// TestImportRefusesSymlinkedFiles: --files is read as a tree of its own; a
+// blob that is a symlink out of it (to a file, or through a linked
+// directory) is not copied, so a hostile dump cannot import the server's
+// own files into a room.
+func TestImportRefusesSymlinkedFiles(t *testing.T) {
+	secret := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(secret, pngBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, viaDir := range []bool{false, true} {
+		f := newFixture(t)
+		key := "k3y0fth3bl0b1234567890ab"
+		if viaDir {
+			outside := filepath.Join(t.TempDir(), key[2:4])
+			if err := os.MkdirAll(outside, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(secret, filepath.Join(outside, key)); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.RemoveAll(filepath.Join(f.files, key[:2])); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Dir(outside), filepath.Join(f.files, key[:2])); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			p := filepath.Join(f.files, key[:2], key[2:4], key)
+			if err := os.Remove(p); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(secret, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		_, rep, _ := imported(t, f, false)
+		if rep.Files != 0 {
+			t.Fatalf("via a linked directory %v: %d files copied through a symlink", viaDir, rep.Files)
+		}
+	}
+}
