@@ -386,6 +386,32 @@ func TestKeyboardAndPhone(t *testing.T) {
 		if !aligned {
 			t.Fatal("at 390 px the People table's header and cells are not aligned")
 		}
+		// No word is broken across lines in the admin tabs or the table
+		// ("Acc/oun/t", "Lovel/ace"), and the page does not scroll sideways.
+		for _, path := range []string{"/account/users", "/account"} {
+			ada.open(path)
+			broken := eval[string](ada, `(() => {
+				const broken = [];
+				for (const el of document.querySelectorAll(".tabs a, .table tbody td")) {
+					const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+					for (let n; (n = walker.nextNode());) {
+						if (n.parentElement.closest(".visually-hidden")) continue;
+						for (const m of n.data.matchAll(/\S+/g)) {
+							const r = document.createRange();
+							r.setStart(n, m.index);
+							r.setEnd(n, m.index + m[0].length);
+							const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+							if (tops.size > 1) broken.push(m[0]);
+						}
+					}
+				}
+				if (document.documentElement.scrollWidth > innerWidth) broken.push("page is " + document.documentElement.scrollWidth + "px wide");
+				return broken.join(", ");
+			})()`)
+			if broken != "" {
+				t.Fatalf("%s at 390 px breaks words: %s", path, broken)
+			}
+		}
 	})
 
 	step("the welcome toast covers neither the room's title nor the composer", func(t *testing.T) {
