@@ -71,6 +71,42 @@ type files struct {
 	// rather than for the next minute.
 	missed atomic.Bool
 	kick   chan struct{}
+	// uploading counts each person's uploads in progress (guarded by mu;
+	// an entry goes at zero).
+	uploading map[int64]int
+}
+
+// maxUploadsPerUser bounds one person's uploads in progress on an
+// instance. Each holds a connection, a goroutine and a temporary file for
+// up to 10 minutes; the posting limit alone lets a dribbling client start
+// hundreds in that time.
+const maxUploadsPerUser = 8
+
+// BeginUpload claims one of u's upload slots on this instance before the
+// body is read (429 too_many_uploads when all are taken); call done when
+// the upload has ended.
+func (c *Core) BeginUpload(u chat.User) (done func(), err error) {
+	f := c.files
+	if f == nil {
+		return nil, errNoFiles
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.uploading[u.ID] >= maxUploadsPerUser {
+		return nil, &chat.Error{Kind: chat.KindRateLimited, Code: "too_many_uploads", Wait: 5 * time.Second,
+			Message: fmt.Sprintf("at most %d uploads at once; wait for one to finish", maxUploadsPerUser)}
+	}
+	f.uploading[u.ID]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			if f.uploading[u.ID]--; f.uploading[u.ID] <= 0 {
+				delete(f.uploading, u.ID)
+			}
+		})
+	}, nil
 }
 
 // SetFiles gives the core its blob store; without one, uploads answer 503.
@@ -78,7 +114,7 @@ type files struct {
 func (c *Core) SetFiles(b blob.Store, o FileOptions) {
 	o.defaults()
 	c.files = &files{blobs: b, opts: o, jobs: make(chan chat.Attachment, o.Queue),
-		queued: map[int64]struct{}{}, kick: make(chan struct{}, 1)}
+		queued: map[int64]struct{}{}, kick: make(chan struct{}, 1), uploading: map[int64]int{}}
 }
 
 // Blobs is the blob store (nil before SetFiles).

@@ -66,6 +66,11 @@ func (a *API) postUpload(w http.ResponseWriter, r *http.Request, u chat.User, ro
 	if r.ContentLength > max+uploadOverhead {
 		return chat.Message{}, false, a.core.ErrTooLarge()
 	}
+	done, err := a.core.BeginUpload(u)
+	if err != nil {
+		return chat.Message{}, false, err
+	}
+	defer done()
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Now().Add(uploadTimeout))
 	_ = rc.SetWriteDeadline(time.Now().Add(uploadTimeout + 30*time.Second))

@@ -378,3 +378,81 @@ func TestAttachmentThumbnailBurst(t *testing.T) {
 		waitThumbnail(t, s, id)
 	}
 }
+
+// One person's uploads in progress are bounded: with 8 dribbling (a
+// slowloris holds each for up to the 10-minute upload timeout), the next
+// is refused at once with 429 too_many_uploads, and a slot is free again
+// when one ends.
+func TestAttachmentUploadsInProgressBounded(t *testing.T) {
+	s := newServer(t)
+	room := allTalk(t, s)
+	tmp := filepath.Join(config.LocalDir(s.Graph.Config.StoragePath), ".tmp")
+	var pipes []*io.PipeWriter
+	defer func() {
+		for _, pw := range pipes {
+			_ = pw.CloseWithError(errors.New("client gone"))
+		}
+	}()
+	results := make(chan int, 8)
+	// Fresh connections: a body that cannot be rewound is never retried on
+	// an idle connection the server has just closed.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := range 8 {
+		pr, pw := io.Pipe()
+		pipes = append(pipes, pw)
+		req := s.NewRequest(t, "POST", roomPath(room, "attachments"), nil, s.AdminToken)
+		req.Body, req.ContentLength = pr, -1
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=XX")
+		go func() {
+			res, err := client.Do(req)
+			if err != nil {
+				results <- 0
+				return
+			}
+			res.Body.Close()
+			results <- res.StatusCode
+		}()
+		go func() {
+			// More than the client's write buffer, so the bytes are sent.
+			_, _ = io.WriteString(pw, "--XX\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.bin\"\r\n\r\n"+strings.Repeat("x", 64<<10))
+		}()
+		// In progress once its bytes are being written to storage.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			if entries, _ := os.ReadDir(tmp); len(entries) == i+1 {
+				break
+			}
+			select {
+			case st := <-results:
+				t.Fatalf("slow upload %d ended: %d", i, st)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("slow upload %d never started", i)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	small := upload{filename: "a.txt", data: []byte("a")}
+	res := s.Do(t, "POST", roomPath(room, "attachments"), small.body(t), s.AdminToken)
+	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != "too_many_uploads" {
+		t.Fatalf("9th upload: %d %s", res.Status, res.Body)
+	}
+	// Another person is not affected.
+	bea, _ := s.Join(t, "Bea")
+	s.Must(t, http.StatusCreated, "POST", roomPath(room, "attachments"), small.body(t), bea)
+	// One slow upload ends (cut off): its slot is free again.
+	// (The client gives up before the server has seen the cut.)
+	_ = pipes[0].CloseWithError(errors.New("client gone"))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		res := s.Do(t, "POST", roomPath(room, "attachments"), small.body(t), s.AdminToken)
+		if res.Status == http.StatusCreated {
+			break
+		}
+		if res.ErrorCode() != "too_many_uploads" || time.Now().After(deadline) {
+			t.Fatalf("after one ended: %d %s", res.Status, res.Body)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
