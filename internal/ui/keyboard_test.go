@@ -412,6 +412,17 @@ func TestKeyboardAndPhone(t *testing.T) {
 				t.Fatalf("%s at 390 px breaks words: %s", path, broken)
 			}
 		}
+		// The settings checkbox is on its label's line, before the text.
+		ada.open("/account/settings")
+		if !eval[bool](ada, `(() => {
+			const box = document.querySelector("label.checkbox input").getBoundingClientRect();
+			const r = document.createRange();
+			r.selectNodeContents(document.querySelector("label.checkbox"));
+			const text = [...r.getClientRects()].filter(x => x.width > 20)[0];
+			return box.right <= text.left && box.top < text.bottom && box.bottom > text.top;
+		})()`) {
+			t.Fatal("the settings checkbox is not beside its label")
+		}
 	})
 
 	step("the welcome toast covers neither the room's title nor the composer", func(t *testing.T) {
