@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"image/draw"
 	"image/gif"
 	"image/jpeg"
@@ -19,11 +20,14 @@ import (
 	"golang.org/x/image/webp"
 )
 
-// Limits on what is decoded. A decoded image costs up to 8 bytes per pixel
-// (16-bit PNG), so MaxPixels bounds one decode's memory.
+// Limits on what is decoded. MaxPixels admits a 50-megapixel photo;
+// MaxDecodeBytes bounds the decoded image itself, so one at 8 bytes a pixel
+// (16-bit PNG: 400 MB at 50 megapixels, 549 MB allocated in all for a
+// 394 KB file) is refused at half the pixels.
 const (
-	MaxPixels = 50_000_000
-	MaxSide   = 20_000
+	MaxPixels      = 50_000_000
+	MaxSide        = 20_000
+	MaxDecodeBytes = 4 * MaxPixels
 )
 
 var (
@@ -94,6 +98,9 @@ func Make(r io.ReadSeeker, maxW, maxH int, w io.Writer) (Result, error) {
 	if err := CheckSize(cfg.Width, cfg.Height); err != nil {
 		return Result{}, err
 	}
+	if int64(cfg.Width)*int64(cfg.Height)*bytesPerPixel(cfg.ColorModel) > MaxDecodeBytes {
+		return Result{}, fmt.Errorf("%w: %d×%d at %d bytes a pixel", ErrTooLarge, cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel))
+	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return Result{}, fmt.Errorf("thumb: rewinding: %w", err)
 	}
@@ -126,6 +133,22 @@ func Make(r io.ReadSeeker, maxW, maxH int, w io.Writer) (Result, error) {
 		return Result{}, fmt.Errorf("thumb: encoding: %w", err)
 	}
 	return res, nil
+}
+
+// bytesPerPixel is what the decoder allocates per pixel for a color model.
+func bytesPerPixel(m color.Model) int64 {
+	switch m {
+	case color.RGBA64Model, color.NRGBA64Model:
+		return 8
+	case color.Gray16Model:
+		return 2
+	case color.GrayModel:
+		return 1
+	}
+	if _, ok := m.(color.Palette); ok {
+		return 1
+	}
+	return 4
 }
 
 // CheckSize refuses dimensions that are empty or over the limits.

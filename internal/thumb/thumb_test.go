@@ -164,3 +164,19 @@ func FuzzThumbnail(f *testing.F) {
 		}
 	})
 }
+
+// A 16-bit PNG decodes at 8 bytes a pixel: 7000×7000 (under MaxPixels)
+// would allocate 400 MB per worker, so it is refused by its header; the
+// same size at 8 bits still goes on to decoding.
+func TestDeepPNGBombRefused(t *testing.T) {
+	deep := pngHeader(7000, 7000)
+	deep[8+8+8] = 16 // IHDR bit depth
+	chunk := deep[12 : 12+4+13]
+	binary.BigEndian.PutUint32(deep[12+4+13:], crc32.ChecksumIEEE(chunk))
+	if _, err := Make(bytes.NewReader(deep), 1200, 800, io.Discard); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("16-bit 7000×7000: err = %v, want ErrTooLarge", err)
+	}
+	if _, err := Make(bytes.NewReader(pngHeader(7000, 7000)), 1200, 800, io.Discard); err == nil || errors.Is(err, ErrTooLarge) {
+		t.Fatalf("8-bit 7000×7000: err = %v, want a decoding error", err)
+	}
+}
