@@ -558,6 +558,16 @@ func (im *importer) importMessages(ctx context.Context) error {
 				md = escapeText(str(filename), true) // the file is not here: its name at least
 			}
 		}
+		// Campfire has no body limit; this server has one, and escaping
+		// markup as text can multiply a body several times.
+		if limit := chat.DefaultLimits.MessageBytes; len(md) > limit {
+			for limit > 0 && !utf8.RuneStart(md[limit]) {
+				limit--
+			}
+			md = md[:limit]
+			im.rep.skip("message bodies cut to the size limit")
+			im.rep.warn("message %d was longer than %d KiB: cut", mid, chat.DefaultLimits.MessageBytes>>10)
+		}
 		if strings.TrimSpace(md) == "" && att == nil {
 			im.skippedMessages[mid] = true
 			im.rep.skip("empty messages")

@@ -15,12 +15,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 	_ "modernc.org/sqlite"
 
 	"github.com/campfire-go/campfire/internal/app/engine"
 	"github.com/campfire-go/campfire/internal/blob"
+	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/config"
 	"github.com/campfire-go/campfire/internal/importonce"
 	"github.com/campfire-go/campfire/internal/testenv"
@@ -603,6 +605,34 @@ func TestImportRefusesSymlinkedFiles(t *testing.T) {
 		_, rep, _ := imported(t, f, false)
 		if rep.Files != 0 {
 			t.Fatalf("via a linked directory %v: %d files copied through a symlink", viaDir, rep.Files)
+		}
+	}
+}
+
+// TestImportCutsLongMessages: Campfire has no body limit, this server
+// does (64 KiB); a longer body (a paste, or a hostile dump's megabytes,
+// which markup escaping multiplies) is cut to the limit and reported,
+// not stored whole for every page and API list to carry.
+func TestImportCutsLongMessages(t *testing.T) {
+	f := newFixture(t)
+	long := map[int]string{
+		101: "<div>" + strings.Repeat("é", 100<<10) + "</div>",
+		102: strings.Repeat("<div>", 50000) + "deep",
+	}
+	for id, b := range long {
+		f.exec(t, `INSERT INTO messages (id, room_id, creator_id, client_message_id, created_at, updated_at) VALUES (?, 1, 1, ?, '2025-03-01 13:00:00', '2025-03-01 13:00:00')`, id, fmt.Sprint("long-", id))
+		f.exec(t, `INSERT INTO action_text_rich_texts (name, body, record_type, record_id, created_at, updated_at) VALUES ('body', ?, 'Message', ?, '2025-03-01 13:00:00', '2025-03-01 13:00:00')`, b, id)
+	}
+	s, rep, _ := imported(t, f, false)
+	if rep.Skipped["message bodies cut to the size limit"] != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+	tok, _ := signIn(t, s, "ada@example.com", "ada-secret")
+	for id := range long {
+		var m wire.Message
+		s.Must(t, http.StatusOK, "GET", fmt.Sprintf("/api/v1/messages/%d", id), nil, tok).JSON(t, &m)
+		if len(m.Body) == 0 || len(m.Body) > chat.DefaultLimits.MessageBytes || !utf8.ValidString(m.Body) {
+			t.Fatalf("message %d: %d bytes", id, len(m.Body))
 		}
 	}
 }
