@@ -107,8 +107,10 @@ func TestBrowserMedia(t *testing.T) {
 		f.Close()
 
 		ada.open("/profile")
-		ada.run(chromedp.SetUploadFiles(chromedp.CSS(`form[data-picture-form] input[type=file]`), []string{pic}),
-			chromedp.Click(chromedp.CSS(`form[data-picture-form] button[type=submit]`)))
+		// Choosing the file is enough: there is no separate Upload button
+		// to forget before "Save profile".
+		ada.run(chromedp.SetUploadFiles(chromedp.CSS(`form[data-picture-form] input[type=file]`), []string{pic}))
+		ada.waitFor(`(document.getElementById("toast") || {}).textContent === "Picture updated."`, 20*time.Second)
 		var url string
 		deadline := time.Now().Add(20 * time.Second)
 		for {

@@ -1,6 +1,7 @@
 // Pictures: a user.updated frame swaps a person's new picture in wherever
 // it shows (messages, sidebar, lists), and the profile and account pages'
-// upload forms send the file to the API without leaving the page.
+// upload forms send the file to the API, as soon as it is chosen, without
+// leaving the page.
 
 import { toast } from "./dom.js";
 
@@ -63,6 +64,16 @@ export function pictureForms() {
       e.preventDefault();
       send(form, "PUT", new FormData(form));
     });
+    // Choosing a file uploads it: a chosen file waiting for a separate
+    // Upload button was lost when people pressed "Save profile" instead.
+    const input = form.querySelector("input[type=file]");
+    const submit = form.querySelector("button[type=submit]");
+    if (input) {
+      input.addEventListener("change", () => {
+        if (input.files.length > 0) send(form, "PUT", new FormData(form));
+      });
+      if (submit) submit.hidden = true;
+    }
     const remove = form.querySelector("[data-picture-remove]");
     if (remove) remove.addEventListener("click", () => send(form, "DELETE", null));
   }
