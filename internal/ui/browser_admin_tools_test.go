@@ -44,6 +44,23 @@ func TestBrowserBanAndCustomCSS(t *testing.T) {
 	bea.waitFor(`!!document.querySelector("#composer-body")`, 5*time.Second)
 
 	ada.open("/account/users")
+	// The Admin switch asks first; cancelling changes nothing, confirming
+	// says so.
+	cydSwitch := chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/account/users/%d/role"] button`, beaID+1)))
+	ada.run(cydSwitch)
+	ada.waitFor(`document.querySelector("#confirm-dialog")?.open && document.querySelector("#confirm-ok").textContent === "Make administrator"`, 2*time.Second)
+	ada.run(chromedp.Click(chromedp.CSS(`#confirm-dialog button[value=cancel]`)))
+	ada.waitFor(`!document.querySelector("#confirm-dialog").open`, 2*time.Second)
+	if role := srv.api("GET", fmt.Sprintf("/api/v1/users/%d", beaID+1), adaToken, nil)["role"]; role != "member" {
+		t.Fatalf("cancelled, Cyd is %v", role)
+	}
+	ada.run(cydSwitch)
+	ada.waitFor(`document.querySelector("#confirm-dialog")?.open`, 2*time.Second)
+	ada.run(chromedp.Click(chromedp.CSS(`#confirm-ok`)))
+	ada.waitFor(`document.body.innerText.includes("cyd Person is now an admin.")`, 5*time.Second)
+	if role := srv.api("GET", fmt.Sprintf("/api/v1/users/%d", beaID+1), adaToken, nil)["role"]; role != "admin" {
+		t.Fatalf("confirmed, Cyd is %v", role)
+	}
 	ada.run(chromedp.Click(chromedp.CSS(fmt.Sprintf(`form[action="/account/users/%d/ban"] button`, beaID))))
 	ada.waitFor(`document.querySelector("#confirm-dialog")?.open`, 2*time.Second)
 	ada.run(chromedp.Click(chromedp.CSS(`#confirm-ok`)))

@@ -122,7 +122,7 @@ function confirmations() {
     form.addEventListener("submit", async (e) => {
       if (form.dataset.confirmed) return;
       e.preventDefault();
-      const label = form.querySelector("button[type=submit]")?.textContent.trim() || "OK";
+      const label = form.dataset.confirmLabel || form.querySelector("button[type=submit]")?.textContent.trim() || "OK";
       if (await confirmDialog(form.dataset.confirm, label)) {
         form.dataset.confirmed = "true";
         form.requestSubmit();
