@@ -39,6 +39,11 @@ func TestAdminSettingsPage(t *testing.T) {
 		t.Fatal("member still sees the new-room button")
 	}
 	want(t, bea.post("/rooms", url.Values{"name": {"Mine"}, "type": {"open"}}), http.StatusForbidden, "Only administrators can create rooms")
+	want(t, bea.get("/rooms/new"), http.StatusForbidden, "only administrators create rooms", `href="/"`)
+	if strings.Contains(bea.get("/rooms/new").body, `action="/rooms"`) {
+		t.Fatal("a member who may not create rooms is shown the form")
+	}
+	want(t, admin.get("/rooms/new"), http.StatusOK, `action="/rooms"`)
 	if !strings.Contains(admin.follow("/").body, `aria-label="New room"`) {
 		t.Fatal("admin lost the new-room button")
 	}

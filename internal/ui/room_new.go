@@ -12,6 +12,13 @@ func (u *UI) roomNew(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err != nil {
 		return err
 	}
+	// A member who may not create rooms gets a reason, not a form that
+	// fails on submit.
+	if !l.CanCreateRooms {
+		u.renderError(w, r, v, http.StatusForbidden, "Only administrators create rooms",
+			"In this account only administrators create rooms. Ask one of them to make the room for you.")
+		return nil
+	}
 	people, err := u.people(r, v.me, nil)
 	if err != nil {
 		return err
