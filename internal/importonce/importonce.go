@@ -209,7 +209,7 @@ func (im *importer) account(ctx context.Context) error {
 	}
 	fmt.Fprintf(im.opts.Progress, "import-once: account 1/1\n")
 	if err := im.dst.exec(ctx, `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`,
-		cleanText(str(name)), cleanText(joinCode), rowscan.ToMillis(at)); err != nil {
+		fit(str(name), chat.DefaultLimits.RoomNameRunes, "Campfire"), cleanText(joinCode), rowscan.ToMillis(at)); err != nil {
 		return err
 	}
 	return im.accountSettings(ctx, at)
@@ -332,9 +332,10 @@ func (im *importer) importUsers(ctx context.Context) error {
 		if r == chat.RoleAdmin && st == chat.StatusActive {
 			admins++
 		}
-		im.users[uid] = &user{name: str(name), active: st == chat.StatusActive}
+		nm := fit(str(name), chat.DefaultLimits.UserNameRunes, fmt.Sprintf("Person %d", uid))
+		im.users[uid] = &user{name: nm, active: st == chat.StatusActive}
 		im.progress("users", i, total)
-		return ins.add(ctx, uid, str(name), mail, string(r), string(st), hash, str(bio), tokenHash, hook,
+		return ins.add(ctx, uid, nm, mail, string(r), string(st), hash, fit(str(bio), chat.DefaultLimits.BioRunes, ""), tokenHash, hook,
 			rowscan.ToMillis(at), rowscan.ToMillis(up))
 	})
 	if err != nil {
@@ -463,7 +464,11 @@ func (im *importer) importRooms(ctx context.Context) error {
 			}
 		}
 		im.progress("rooms", i+1, len(rows))
-		if err := ins.add(ctx, r.id, r.name, string(rm.typ), r.creator, key, 0, r.created, r.up); err != nil {
+		name := ""
+		if rm.typ != chat.RoomDirect {
+			name = fit(r.name, chat.DefaultLimits.RoomNameRunes, fmt.Sprintf("Room %d", r.id))
+		}
+		if err := ins.add(ctx, r.id, name, string(rm.typ), r.creator, key, 0, r.created, r.up); err != nil {
 			return err
 		}
 	}
@@ -729,6 +734,38 @@ func cleanFilename(name string) string {
 	return name
 }
 
+// fit makes a name, bio or boost follow this server's rules as
+// chat.CleanName checks them (Campfire's are looser, and a dump may be
+// hostile): invalid UTF-8, control, direction-override and noncharacter
+// code points dropped, cut to max runes; fallback when nothing visible is
+// left ("" keeps a blank bio blank).
+func fit(s string, max int, fallback string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') ||
+			r == '\u200E' || r == '\u200F' || (r >= '\uFDD0' && r <= '\uFDEF') || r&0xFFFE == 0xFFFE {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	s = strings.TrimSpace(s)
+	if n := 0; utf8.RuneCountInString(s) > max {
+		for i := range s {
+			if n == max {
+				s = strings.TrimSpace(s[:i])
+				break
+			}
+			n++
+		}
+	}
+	if s == "" {
+		return fallback
+	}
+	if _, err := chat.CleanName("name", s, max); err != nil {
+		return fallback
+	}
+	return s
+}
+
 // newBlobKey is an unguessable key in the server's attachments layout.
 func newBlobKey() string {
 	const hex = "0123456789abcdef"
@@ -776,7 +813,7 @@ func (im *importer) importBoosts(ctx context.Context) error {
 				m = n
 			}
 			im.rep.Boosts++
-			return ins.add(ctx, bid, m, u, str(content), rowscan.ToMillis(at))
+			return ins.add(ctx, bid, m, u, fit(str(content), chat.DefaultLimits.BoostRunes, "👍"), rowscan.ToMillis(at))
 		})
 	if err != nil {
 		return fmt.Errorf("boosts: %w", err)

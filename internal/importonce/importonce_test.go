@@ -636,3 +636,52 @@ func TestImportCutsLongMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestImportFitsNames: names, bios and boosts follow this server's rules
+// (length, no control or direction-override characters) however Campfire
+// stored them; a hostile dump's 100,000-character name rode along on
+// every message of its author.
+func TestImportFitsNames(t *testing.T) {
+	f := newFixture(t)
+	f.exec(t, `UPDATE accounts SET name = ?`, strings.Repeat("A", 1<<20))
+	f.exec(t, `UPDATE users SET name = ?, bio = ? WHERE id = 2`, "Bea\u202e"+strings.Repeat("<b>x", 100000), strings.Repeat("B\x01", 1<<19))
+	f.exec(t, `UPDATE users SET name = ? WHERE id = 3`, "\u200f \t")
+	f.exec(t, `UPDATE rooms SET name = ? WHERE id = 1`, strings.Repeat("<script>R", 100000))
+	f.exec(t, `UPDATE boosts SET content = ? WHERE id = 1`, strings.Repeat("🎉", 100000))
+	s, _, _ := imported(t, f, false)
+	tok, _ := signIn(t, s, "ada@example.com", "ada-secret")
+	l := chat.DefaultLimits
+	check := func(what, s string, max int, blankOK bool) {
+		t.Helper()
+		if _, err := chat.CleanName(what, s, max); err != nil && !(blankOK && s == "") {
+			t.Errorf("%s %.60q: %v", what, s, err)
+		}
+	}
+	var users struct{ Users []wire.User }
+	s.Must(t, http.StatusOK, "GET", "/api/v1/users", nil, tok).JSON(t, &users)
+	for _, u := range users.Users {
+		check("name", u.Name, l.UserNameRunes, false)
+		check("bio", u.Bio, l.BioRunes, true)
+	}
+	var gone wire.User
+	s.Must(t, http.StatusOK, "GET", "/api/v1/users/3", nil, tok).JSON(t, &gone)
+	check("name", gone.Name, l.UserNameRunes, false)
+	var room struct{ Name string }
+	s.Must(t, http.StatusOK, "GET", "/api/v1/rooms/1", nil, tok).JSON(t, &room)
+	check("room name", room.Name, l.RoomNameRunes, false)
+	var acct struct{ Name string }
+	s.Must(t, http.StatusOK, "GET", "/api/v1/account", nil, tok).JSON(t, &acct)
+	check("account name", acct.Name, l.RoomNameRunes, false)
+	var ms struct{ Messages []wire.Message }
+	s.Must(t, http.StatusOK, "GET", "/api/v1/rooms/1/messages", nil, tok).JSON(t, &ms)
+	boosts := 0
+	for _, m := range ms.Messages {
+		for _, b := range m.Boosts {
+			check("boost", b.Content, l.BoostRunes, false)
+			boosts++
+		}
+	}
+	if boosts == 0 {
+		t.Error("no boosts imported")
+	}
+}
