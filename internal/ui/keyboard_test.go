@@ -412,6 +412,14 @@ func TestKeyboardAndPhone(t *testing.T) {
 				t.Fatalf("%s at 390 px breaks words: %s", path, broken)
 			}
 		}
+		// A message in a room Ada is not looking at marks the ☰ button,
+		// live, with a name that says so.
+		ada.open("/account/users")
+		hint := `(() => { const b = document.querySelector(".sidebar-toggle"); const n = document.querySelectorAll("#sidebar .room-link--unread").length;
+			return b.classList.contains("sidebar-toggle--unread") === n > 0 && b.getAttribute("aria-label") === (n > 0 ? "Rooms, " + n + " unread" : "Rooms") && n; })()`
+		ada.waitFor(`(`+hint+`) !== false`, 5*time.Second)
+		srv.post(beaToken, 1, "while the drawer is closed")
+		ada.waitFor(`(`+hint+`) > 0 && !!document.querySelector("#sidebar .room-link--unread[data-room-id='1']")`, 10*time.Second)
 		// The settings checkbox is on its label's line, before the text.
 		ada.open("/account/settings")
 		if !eval[bool](ada, `(() => {

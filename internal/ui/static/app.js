@@ -2,7 +2,7 @@
 // it (they are server-rendered forms); it makes them live and quick.
 
 import { Cable } from "./cable.js";
-import { Sidebar } from "./sidebar.js";
+import { Sidebar, unreadHint } from "./sidebar.js";
 import { Room } from "./room.js";
 import { pictureForms, watchAvatars } from "./media.js";
 import { hour12 } from "./messages.js";
@@ -31,6 +31,7 @@ function rememberClock() {
 function sidebarToggle() {
   const sidebar = document.getElementById("sidebar");
   if (!sidebar) return;
+  unreadHint(sidebar);
   const buttons = document.querySelectorAll(".sidebar-toggle");
   const narrow = matchMedia("(max-width: 760px)");
   const isOpen = () => document.body.classList.contains("sidebar-open");

@@ -154,3 +154,25 @@ export class Sidebar {
     if (this.shared.lastElementChild !== li) this.shared.append(li);
   }
 }
+
+// unreadHint marks the ☰ buttons while any room is unread: on a phone the
+// drawer is closed and the sidebar's own marks are out of sight. It follows
+// the marks live, as the badge in push.js does.
+export function unreadHint(sidebar) {
+  const buttons = document.querySelectorAll(".sidebar-toggle");
+  if (buttons.length === 0) return;
+  let last = -1;
+  const update = () => {
+    const n = sidebar.querySelectorAll(".room-link--unread").length;
+    if (n === last) return;
+    last = n;
+    const label = n > 0 ? `Rooms, ${n} unread` : "Rooms";
+    for (const b of buttons) {
+      b.classList.toggle("sidebar-toggle--unread", n > 0);
+      b.setAttribute("aria-label", label);
+      b.title = label;
+    }
+  };
+  update();
+  new MutationObserver(update).observe(sidebar, { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+}
