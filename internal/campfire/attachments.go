@@ -79,8 +79,9 @@ type files struct {
 // maxUploadsPerUser bounds one person's uploads in progress on an
 // instance. Each holds a connection, a goroutine and a temporary file for
 // up to 10 minutes; the posting limit alone lets a dribbling client start
-// hundreds in that time.
-const maxUploadsPerUser = 8
+// hundreds in that time. It is above the posting burst (30), so a browser
+// sending a drop of files at once over HTTP/2 meets that limit first.
+const maxUploadsPerUser = 32
 
 // BeginUpload claims one of u's upload slots on this instance before the
 // body is read (429 too_many_uploads when all are taken); call done when

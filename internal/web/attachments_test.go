@@ -379,7 +379,7 @@ func TestAttachmentThumbnailBurst(t *testing.T) {
 	}
 }
 
-// One person's uploads in progress are bounded: with 8 dribbling (a
+// One person's uploads in progress are bounded: with 32 dribbling (a
 // slowloris holds each for up to the 10-minute upload timeout), the next
 // is refused at once with 429 too_many_uploads, and a slot is free again
 // when one ends.
@@ -393,11 +393,12 @@ func TestAttachmentUploadsInProgressBounded(t *testing.T) {
 			_ = pw.CloseWithError(errors.New("client gone"))
 		}
 	}()
-	results := make(chan int, 8)
+	const slots = 32
+	results := make(chan int, slots)
 	// Fresh connections: a body that cannot be rewound is never retried on
 	// an idle connection the server has just closed.
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	for i := range 8 {
+	for i := range slots {
 		pr, pw := io.Pipe()
 		pipes = append(pipes, pw)
 		req := s.NewRequest(t, "POST", roomPath(room, "attachments"), nil, s.AdminToken)
@@ -436,7 +437,7 @@ func TestAttachmentUploadsInProgressBounded(t *testing.T) {
 	small := upload{filename: "a.txt", data: []byte("a")}
 	res := s.Do(t, "POST", roomPath(room, "attachments"), small.body(t), s.AdminToken)
 	if res.Status != http.StatusTooManyRequests || res.ErrorCode() != "too_many_uploads" {
-		t.Fatalf("9th upload: %d %s", res.Status, res.Body)
+		t.Fatalf("upload past the slots: %d %s", res.Status, res.Body)
 	}
 	// Another person is not affected.
 	bea, _ := s.Join(t, "Bea")
