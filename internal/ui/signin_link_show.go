@@ -16,7 +16,10 @@ type signinLinkPage struct {
 	For     chat.User
 	URL     string
 	Expires string
-	ForMe   bool
+	// Until is the expiry as the person's clock reads it ("12:05 PM", or
+	// with its day when that is not today).
+	Until string
+	ForMe bool
 }
 
 // signinLinkShow is where a sign-in link lands: it names the person and
@@ -68,7 +71,7 @@ func (u *UI) signinLinkCreate(w http.ResponseWriter, r *http.Request, v *visit) 
 		return err
 	}
 	u.render(w, http.StatusOK, "signin_link_new", &signinLinkPage{layout: lay, Token: l.Token, For: x,
-		URL: u.api.SignInLinkURL(r, l.Token), Expires: l.ExpiresAt.UTC().Format(time.RFC3339), ForMe: id == v.me.ID})
+		URL: u.api.SignInLinkURL(r, l.Token), Expires: l.ExpiresAt.UTC().Format(time.RFC3339), Until: until(v.clock, l.ExpiresAt, time.Now()), ForMe: id == v.me.ID})
 	return nil
 }
 
@@ -98,4 +101,12 @@ func (u *UI) linkError(w http.ResponseWriter, r *http.Request, v *visit, err err
 		return nil
 	}
 	return err
+}
+
+// until is t as a local time, with the day when it is not today.
+func until(c clock, t, now time.Time) string {
+	if c.DayKey(t) == c.DayKey(now) {
+		return c.Time(t)
+	}
+	return c.DateTime(t, now)
 }

@@ -143,6 +143,11 @@ func TestSignInLinkPagesAndQR(t *testing.T) {
 	want(t, bea.get("/profile"), http.StatusOK, `action="/profile/signin_link"`, "Sign in on another device")
 	p := bea.post("/profile/signin_link", nil)
 	want(t, p, http.StatusOK, "Open this link on your other device")
+	// The expiry reads as a local time, and the link has a Copy button.
+	if !regexp.MustCompile(`until <time datetime="[^"]+">\d{1,2}:\d{2}( [AP]M)?</time>`).MatchString(p.body) {
+		t.Fatalf("no readable expiry:\n%s", p.body)
+	}
+	want(t, p, http.StatusOK, `data-copy="#signin-link-url"`)
 	m := regexp.MustCompile(`value="(https?://[^"]+/signin/([^"]+))"`).FindStringSubmatch(p.body)
 	if m == nil {
 		t.Fatalf("no link on the page:\n%s", p.body)
