@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/campfire-go/campfire/internal/wire"
 )
 
 // The installable app: the web manifest, the service worker and the
@@ -24,20 +26,32 @@ const themeColor = "#2b2118"
 type manifestIcon struct {
 	Src     string `json:"src"`
 	Sizes   string `json:"sizes"`
-	Type    string `json:"type"`
+	Type    string `json:"type,omitempty"`
 	Purpose string `json:"purpose"`
 }
 
 // manifestShow renders the web manifest with the account's name.
 func (u *UI) manifestShow(w http.ResponseWriter, r *http.Request) {
-	name, err := u.core.AccountName(r.Context())
+	name, logo, err := u.core.AccountBrand(r.Context())
 	if err != nil {
 		u.log.Warn("manifest: account name", "err", err)
-		name = "Campfire"
+		name, logo = "Campfire", ""
 	}
 	icon := func(file, sizes, purpose string) manifestIcon {
 		as := u.assets.byName[file]
 		return manifestIcon{Src: as.url, Sizes: sizes, Type: as.contentType, Purpose: purpose}
+	}
+	icons := []manifestIcon{
+		icon("app-icon-192.png", "192x192", "any"),
+		icon("app-icon-512.png", "512x512", "any"),
+		icon("app-icon-maskable-512.png", "512x512", "maskable"),
+		icon("icon.svg", "any", "any"),
+	}
+	if logo != "" {
+		// The account's logo is the app's icon: a 512 px square (stored
+		// that way on upload). It has no safe zone for a mask, so it is
+		// "any" only and the built-in maskable icon goes.
+		icons = []manifestIcon{{Src: wire.LogoURL(logo), Sizes: "512x512", Purpose: "any"}}
 	}
 	b, _ := json.Marshal(struct {
 		ID              string         `json:"id"`
@@ -54,12 +68,7 @@ func (u *UI) manifestShow(w http.ResponseWriter, r *http.Request) {
 		ID: "/", Name: name, ShortName: name, Description: "Group chat",
 		StartURL: "/", Scope: "/", Display: "standalone",
 		BackgroundColor: themeColor, ThemeColor: themeColor,
-		Icons: []manifestIcon{
-			icon("app-icon-192.png", "192x192", "any"),
-			icon("app-icon-512.png", "512x512", "any"),
-			icon("app-icon-maskable-512.png", "512x512", "maskable"),
-			icon("icon.svg", "any", "any"),
-		},
+		Icons: icons,
 	})
 	h := w.Header()
 	h.Set("Content-Type", "application/manifest+json")
