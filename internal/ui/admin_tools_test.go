@@ -13,7 +13,7 @@ func TestAdminSettingsPage(t *testing.T) {
 	admin := setUp(t, srv)
 	bea := joinAs(t, srv, admin, "Bea Member", "bea@example.com")
 
-	want(t, bea.get("/account/settings"), http.StatusForbidden)
+	want(t, bea.get("/account/settings"), http.StatusForbidden, "Only an administrator can see this page.")
 	if p := bea.post("/account/settings", url.Values{"admins_create_rooms": {"1"}}); p.status != http.StatusForbidden {
 		t.Fatalf("member saved settings: %d", p.status)
 	}

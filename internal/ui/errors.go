@@ -40,7 +40,7 @@ func (u *UI) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 			u.log.Warn("page unavailable", "route", r.Pattern, "err", err)
 		}
 		web.SetRetryAfter(w, err)
-		u.renderError(w, r, v, status, heading, e.Message)
+		u.renderError(w, r, v, status, heading, sentence(e.Message))
 		return
 	}
 	if errors.Is(err, context.Canceled) {

@@ -107,6 +107,14 @@ func TestBrowserMedia(t *testing.T) {
 		f.Close()
 
 		ada.open("/profile")
+		// A file that is no picture: the API's lowercase message shows as a
+		// sentence.
+		notPic := filepath.Join(t.TempDir(), "notes.txt")
+		if err := os.WriteFile(notPic, []byte("just text"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ada.run(chromedp.SetUploadFiles(chromedp.CSS(`form[data-picture-form] input[type=file]`), []string{notPic}))
+		ada.waitFor(`(() => { const e = document.querySelector(".picture-form__error"); return !e.hidden && e.textContent === "The file is not a JPEG, PNG, GIF or WebP image."; })()`, 10*time.Second)
 		// Choosing the file is enough: there is no separate Upload button
 		// to forget before "Save profile".
 		ada.run(chromedp.SetUploadFiles(chromedp.CSS(`form[data-picture-form] input[type=file]`), []string{pic}))

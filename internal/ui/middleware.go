@@ -74,7 +74,7 @@ func (u *UI) wrap(rt route) http.Handler {
 			return
 		}
 		if rt.who == admin && !v.me.IsAdmin() {
-			u.fail(w, r, v, chat.Forbidden("only an administrator can see this page"))
+			u.fail(w, r, v, chat.Forbidden("Only an administrator can see this page."))
 			return
 		}
 		if err := rt.handle(w, r, v); err != nil {

@@ -10,6 +10,16 @@ export class APIError extends Error {
   }
 }
 
+// sentence makes an API message ("the file is larger than the 100 MB
+// limit", a lowercase fragment as docs/api.md shows them) a sentence for
+// people to read.
+export function sentence(s) {
+  const t = String(s || "").trim();
+  if (t === "") return t;
+  const cap = t[0].toUpperCase() + t.slice(1);
+  return /[.!?…]$/.test(cap) ? cap : cap + ".";
+}
+
 export async function api(method, path, body) {
   const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
   if (body !== undefined) {
@@ -31,7 +41,7 @@ export async function api(method, path, body) {
   }
   if (!res.ok) {
     const err = data && data.error ? data.error : {};
-    throw new APIError(res.status, err.code || "error", err.message || `That didn't work (${res.status}).`);
+    throw new APIError(res.status, err.code || "error", err.message ? sentence(err.message) : `That didn't work (${res.status}).`);
   }
   return data;
 }

@@ -2,6 +2,8 @@
 // API's JSON, the lightbox for images, and uploads from the composer (the
 // file button, paste, drag and drop) with a progress bar per file.
 
+import { sentence } from "./api.js";
+
 // formatBytes matches formatBytes in internal/ui/attachment_view.go.
 export function formatBytes(n) {
   if (n < 1000) return `${n} bytes`;
@@ -215,7 +217,7 @@ function upload(room, composer, list, file) {
       if (data && data.id && typeof room.created === "function") room.created(data);
       return;
     }
-    const err = data && data.error ? data.error.message : "";
+    const err = data && data.error ? sentence(data.error.message) : "";
     fail(err || `Upload failed (${xhr.status}).`);
   });
   xhr.addEventListener("error", () => fail("Upload failed. The file may be over the size limit, or the connection dropped."));

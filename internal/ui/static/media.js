@@ -3,6 +3,7 @@
 // upload forms send the file to the API, as soon as it is chosen, without
 // leaving the page.
 
+import { sentence } from "./api.js";
 import { toast } from "./dom.js";
 
 // avatarPath matches /api/v1/users/ID/avatar with or without ?v=.
@@ -42,7 +43,7 @@ async function send(form, method, body) {
   try {
     const res = await fetch(form.action, { method, body, credentials: "same-origin", headers: { Accept: "application/json" } });
     const data = res.status === 204 ? {} : await res.json().catch(() => ({}));
-    if (!res.ok) throw new Error((data.error && data.error.message) || `The upload failed (${res.status}).`);
+    if (!res.ok) throw new Error((data.error && sentence(data.error.message)) || `The upload failed (${res.status}).`);
     if (data.avatar_url) replaceAvatar(data);
     if (data.logo_url !== undefined || method === "DELETE") {
       location.reload(); // the icon links are in <head>
