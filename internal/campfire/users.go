@@ -90,6 +90,7 @@ func (c *Core) UpdateProfile(ctx context.Context, u chat.User, p ProfileUpdate) 
 		if err := c.revokeSessions(ctx, u.ID, p.CurrentSession); err != nil {
 			return nu, err
 		}
+		c.dropPushSubscriptions(ctx, u.ID) // push.go
 	}
 	return nu, nil
 }

@@ -532,3 +532,27 @@ func TestPushOnceAcrossInstances(t *testing.T) {
 		t.Fatalf("instance a sent %d, b sent %d, received %d; want 3, 3 and 6", sa, sb, len(ps.to("/bob")))
 	}
 }
+
+// A new password is how a person shuts out a lost device: its browser
+// must stop receiving their messages' text too, not only its session.
+// The page re-saves its own browser's subscription on the next load
+// (push.js forgets when it last saved when the password form is sent).
+func TestPasswordChangeDropsPushSubscriptions(t *testing.T) {
+	s := newServer(t)
+	bobTok, bob := s.Join(t, "Bob")
+	for _, ep := range []string{"https://fcm.googleapis.com/fcm/send/lost-phone", "https://fcm.googleapis.com/fcm/send/laptop"} {
+		s.Must(t, 201, "POST", "/api/v1/push_subscriptions", sub(ep, validP256dh, validAuth), bobTok)
+	}
+	s.Must(t, 201, "POST", "/api/v1/push_subscriptions", sub("https://fcm.googleapis.com/fcm/send/ada", validP256dh, validAuth), s.AdminToken)
+	s.Must(t, 200, "PATCH", "/api/v1/users/me", map[string]string{"name": "Bob B"}, bobTok)
+	if got, _ := s.Store.PushSubscriptionsFor(t.Context(), []int64{bob.ID}); len(got) != 2 {
+		t.Fatalf("a new name dropped subscriptions: %d left", len(got))
+	}
+	s.Must(t, 200, "PATCH", "/api/v1/users/me", map[string]string{"password": "a brand new secret"}, bobTok)
+	if got, err := s.Store.PushSubscriptionsFor(t.Context(), []int64{bob.ID}); err != nil || len(got) != 0 {
+		t.Fatalf("after a new password Bob's browsers still get pushes: %+v %v", got, err)
+	}
+	if got, _ := s.Store.PushSubscriptionsFor(t.Context(), []int64{s.Admin.ID}); len(got) != 1 {
+		t.Fatal("someone else's subscription went too")
+	}
+}

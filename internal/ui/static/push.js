@@ -153,6 +153,14 @@ function unsubscribeOnSignOut(form) {
   });
 }
 
+// A new password unsubscribes all the person's browsers on the server
+// (a lost device's too); this one re-saves on the next page load.
+function resaveAfterNewPassword(form) {
+  form.addEventListener("submit", () => {
+    if (form.elements.password?.value) localStorage.removeItem("campfire.push.saved");
+  });
+}
+
 function start() {
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(() => {});
@@ -168,6 +176,7 @@ function start() {
   if (bell) offerBeside(bell).catch(() => {});
   refreshSubscription().catch(() => {});
   for (const form of document.querySelectorAll('form[action="/session/delete"]')) unsubscribeOnSignOut(form);
+  for (const form of document.querySelectorAll('form[action="/profile"]')) resaveAfterNewPassword(form);
 }
 
 start();
