@@ -420,6 +420,13 @@ func TestKeyboardAndPhone(t *testing.T) {
 		ada.waitFor(`(`+hint+`) !== false`, 5*time.Second)
 		srv.post(beaToken, 1, "while the drawer is closed")
 		ada.waitFor(`(`+hint+`) > 0 && !!document.querySelector("#sidebar .room-link--unread[data-room-id='1']")`, 10*time.Second)
+		// The room's header keeps its name in sight beside the tools (the
+		// push offer is an icon, not a text button).
+		ada.open("/rooms/1")
+		ada.waitFor(`!!document.querySelector(".room__name")`, 5*time.Second)
+		if w := eval[float64](ada, `(() => { const h = document.querySelector(".room__header"); return h.scrollWidth <= h.clientWidth ? document.querySelector(".room__name").getBoundingClientRect().width : -1; })()`); w < 40 {
+			t.Fatalf("at 390 px the room's name is %.0f px wide (-1: the header overflows)", w)
+		}
 		// The settings checkbox is on its label's line, before the text.
 		ada.open("/account/settings")
 		if !eval[bool](ada, `(() => {
