@@ -226,8 +226,9 @@ export class Composer {
       li.append(img, name);
       this.list.append(li);
     });
+    // A textarea may not take role=combobox (ARIA in HTML); as a textbox
+    // with aria-autocomplete=list it points at the listbox's active option.
     this.list.hidden = false;
-    this.input.setAttribute("aria-expanded", "true");
     this.select(0);
   }
 
@@ -256,7 +257,7 @@ export class Composer {
   closeSuggestions() {
     if (this.list.hidden) return;
     this.list.hidden = true;
-    this.input.setAttribute("aria-expanded", "false");
+    this.input.removeAttribute("aria-activedescendant");
     this.list.replaceChildren();
     this.suggestions = [];
     this.selected = -1;
