@@ -189,7 +189,6 @@ export function suggestSounds(composer, before) {
     list.append(li);
   });
   list.hidden = false;
-  composer.input.setAttribute("aria-expanded", "true");
   composer.select(0);
   return true;
 }
