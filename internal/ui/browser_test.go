@@ -294,7 +294,7 @@ func TestBrowser(t *testing.T) {
 			const r = m.getBoundingClientRect(); return m.dataset.body === "the quarterly numbers are in" && r.top >= 0 && r.bottom <= innerHeight })()`, 5*time.Second)
 		// Scrolling down from the permalink loads the newer messages.
 		bea.run(chromedp.Evaluate[chromedp.Void](`document.querySelector("#messages").scrollTop = 0`))
-		bea.waitFor(messageWithBody("filler 43"), 5*time.Second)
+		bea.waitFor(messageWithBody("filler 43"), 20*time.Second) // a page of newer messages; slow under -race in CI
 		bea.open("/search")
 		if !eval[bool](bea, `[...document.querySelectorAll(".recent a")].some(a => a.textContent === "quarterly")`) {
 			t.Fatal("recent searches do not list the last search")
