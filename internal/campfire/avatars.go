@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
-	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"io"
@@ -18,11 +17,11 @@ import (
 	"time"
 
 	xdraw "golang.org/x/image/draw"
-	"golang.org/x/image/webp"
 
 	"github.com/campfire-go/campfire/internal/blob"
 	"github.com/campfire-go/campfire/internal/broker"
 	"github.com/campfire-go/campfire/internal/chat"
+	"github.com/campfire-go/campfire/internal/thumb"
 	"github.com/campfire-go/campfire/internal/wire"
 )
 
@@ -40,32 +39,6 @@ const (
 	// pictureDecodes is how many pictures are decoded at once.
 	pictureDecodes = 2
 )
-
-// pictureFormats are the pure-Go decoders, chosen by magic bytes (never by
-// image.Decode's global registry, which may hold formats we never want).
-var pictureFormats = map[string]struct {
-	config func(io.Reader) (image.Config, error)
-	decode func(io.Reader) (image.Image, error)
-}{
-	"jpeg": {jpeg.DecodeConfig, jpeg.Decode},
-	"png":  {png.DecodeConfig, png.Decode},
-	"gif":  {gif.DecodeConfig, gif.Decode}, // the first frame
-	"webp": {webp.DecodeConfig, webp.Decode},
-}
-
-func sniffPicture(b []byte) string {
-	switch {
-	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
-		return "jpeg"
-	case len(b) >= 8 && string(b[:8]) == "\x89PNG\r\n\x1a\n":
-		return "png"
-	case len(b) >= 6 && (string(b[:6]) == "GIF87a" || string(b[:6]) == "GIF89a"):
-		return "gif"
-	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
-		return "webp"
-	}
-	return ""
-}
 
 var (
 	errNotPicture = chat.Errorf(chat.KindUnsupported, "unsupported_image", "the file is not a JPEG, PNG, GIF or WebP image")
@@ -85,11 +58,11 @@ func decodePicture(r io.ReadSeeker, maxPixels int64) (img image.Image, err error
 	}()
 	br := bufio.NewReader(r)
 	head, _ := br.Peek(12)
-	f, ok := pictureFormats[sniffPicture(head)]
+	config, decode, ok := thumb.Decoders(head) // the same decoders as attachments
 	if !ok {
 		return nil, errNotPicture
 	}
-	cfg, err := f.config(br)
+	cfg, err := config(br)
 	if err != nil {
 		return nil, errPictureBad
 	}
@@ -102,7 +75,7 @@ func decodePicture(r io.ReadSeeker, maxPixels int64) (img image.Image, err error
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return nil, errPictureBad
 	}
-	img, err = f.decode(bufio.NewReader(r))
+	img, err = decode(bufio.NewReader(r))
 	if err != nil {
 		return nil, errPictureBad
 	}

@@ -66,6 +66,14 @@ var formats = map[string]format{
 	"webp": {webp.DecodeConfig, webp.Decode},
 }
 
+// Decoders returns the config and image decoders for the format b's magic
+// bytes name, and false for anything but JPEG, PNG, GIF and WebP. Avatars
+// and logos decode through it too, so one list says what the server reads.
+func Decoders(b []byte) (config func(io.Reader) (image.Config, error), decode func(io.Reader) (image.Image, error), ok bool) {
+	f, ok := formats[sniff(b)]
+	return f.config, f.decode, ok
+}
+
 // sniff names the format from the magic bytes (image.Decode's registry is
 // global and may hold formats we never want to decode).
 func sniff(b []byte) string {
