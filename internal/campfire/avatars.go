@@ -69,7 +69,8 @@ func decodePicture(r io.ReadSeeker, maxPixels int64) (img image.Image, err error
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, errPictureBad
 	}
-	if cfg.Width > maxPictureSide || cfg.Height > maxPictureSide || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+	if cfg.Width > maxPictureSide || cfg.Height > maxPictureSide || int64(cfg.Width)*int64(cfg.Height) > maxPixels ||
+		thumb.DecodeBytes(cfg) > thumb.MaxDecodeBytes {
 		return nil, errPictureBig
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {

@@ -78,6 +78,15 @@ func bombPNG(t testing.TB, w, h uint32) []byte {
 	return p
 }
 
+// deepPNG declares a 16-bit RGBA image: under the pixel limit, but 8 bytes
+// a pixel once decoded.
+func deepPNG(t testing.TB, w, h uint32) []byte {
+	p := bombPNG(t, w, h)
+	p[24], p[25] = 16, 6 // IHDR bit depth, colour type RGBA
+	binary.BigEndian.PutUint32(p[29:], crc32.ChecksumIEEE(p[12:29]))
+	return p
+}
+
 func TestDecodePictureRefusals(t *testing.T) {
 	good := encoded(t, image.NewRGBA(image.Rect(0, 0, 40, 40)), "png")
 	for _, c := range []struct {
@@ -91,6 +100,7 @@ func TestDecodePictureRefusals(t *testing.T) {
 		{"bomb", bombPNG(t, 200_000, 200_000), "image_too_large"},
 		{"wide", bombPNG(t, 30_000, 1), "image_too_large"},
 		{"pixels", bombPNG(t, 8_000, 8_000), "image_too_large"},
+		{"deep", deepPNG(t, 7_000, 7_000), "image_too_large"}, // 49 MP, but 8 bytes a pixel decoded
 		{"zero", bombPNG(t, 0, 0), "invalid_image"},
 		{"truncated", good[:len(good)-20], "invalid_image"},
 		{"header only", good[:30], "invalid_image"},

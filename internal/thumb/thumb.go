@@ -106,7 +106,7 @@ func Make(r io.ReadSeeker, maxW, maxH int, w io.Writer) (Result, error) {
 	if err := CheckSize(cfg.Width, cfg.Height); err != nil {
 		return Result{}, err
 	}
-	if int64(cfg.Width)*int64(cfg.Height)*bytesPerPixel(cfg.ColorModel) > MaxDecodeBytes {
+	if DecodeBytes(cfg) > MaxDecodeBytes {
 		return Result{}, fmt.Errorf("%w: %d×%d at %d bytes a pixel", ErrTooLarge, cfg.Width, cfg.Height, bytesPerPixel(cfg.ColorModel))
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
@@ -141,6 +141,13 @@ func Make(r io.ReadSeeker, maxW, maxH int, w io.Writer) (Result, error) {
 		return Result{}, fmt.Errorf("thumb: encoding: %w", err)
 	}
 	return res, nil
+}
+
+// DecodeBytes is what decoding an image of cfg allocates; over
+// MaxDecodeBytes it must be refused before decoding (a small 16-bit PNG
+// under the pixel limit decodes to hundreds of megabytes).
+func DecodeBytes(cfg image.Config) int64 {
+	return int64(cfg.Width) * int64(cfg.Height) * bytesPerPixel(cfg.ColorModel)
 }
 
 // bytesPerPixel is what the decoder allocates per pixel for a color model.
