@@ -11,8 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,25 +21,8 @@ import (
 	"github.com/campfire-go/campfire/internal/testenv"
 )
 
-// pgTool finds a PostgreSQL client program: the newest in
-// /usr/lib/postgresql/*/bin (Debian keeps them off PATH), else on PATH.
-func pgTool(t *testing.T, name string) string {
-	t.Helper()
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-	major := func(p string) int { n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p)))); return n }
-	sort.Slice(matches, func(i, j int) bool { return major(matches[i]) > major(matches[j]) })
-	if len(matches) > 0 {
-		return matches[0]
-	}
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	if testenv.Strict() {
-		t.Fatalf("%s is not installed and CAMPFIRE_TEST_STRICT=1", name)
-	}
-	t.Skipf("%s is not installed: skipping", name)
-	return ""
-}
+// pgTool finds a PostgreSQL client program (see testenv.PostgresTool).
+func pgTool(t *testing.T, name string) string { return testenv.PostgresTool(t, name) }
 
 // createDatabase makes an empty database on CAMPFIRE_TEST_POSTGRES_URL's
 // server, dropped when t ends, and returns its URL.

@@ -172,24 +172,35 @@ func (p *PostgresServer) ready() bool {
 // postgresBin finds the directory holding initdb and postgres.
 func postgresBin(t testing.TB) string {
 	t.Helper()
+	return filepath.Dir(PostgresTool(t, "initdb"))
+}
+
+// PostgresTool finds one of PostgreSQL's programs (initdb, pg_dump, …): in
+// CAMPFIRE_TEST_PG_BIN, else the newest /usr/lib/postgresql/*/bin (Debian
+// keeps them off PATH), else on PATH. Missing, it skips, or fails when
+// CAMPFIRE_TEST_STRICT=1.
+func PostgresTool(t testing.TB, name string) string {
+	t.Helper()
 	if d := os.Getenv("CAMPFIRE_TEST_PG_BIN"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "initdb")); err != nil {
+		p := filepath.Join(d, name)
+		if _, err := os.Stat(p); err != nil {
 			t.Fatalf("CAMPFIRE_TEST_PG_BIN=%s: %v", d, err)
 		}
-		return d
+		return p
 	}
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
 	sort.Slice(matches, func(i, j int) bool { return version(matches[i]) > version(matches[j]) })
 	if len(matches) > 0 {
-		return filepath.Dir(matches[0])
+		return matches[0]
 	}
-	if p, err := exec.LookPath("initdb"); err == nil {
-		return filepath.Dir(p)
+	if p, err := exec.LookPath(name); err == nil {
+		return p
 	}
+	msg := name + " is not installed (not in /usr/lib/postgresql/*/bin or on PATH, CAMPFIRE_TEST_PG_BIN unset)"
 	if Strict() {
-		t.Fatal("initdb is not installed (not in /usr/lib/postgresql/*/bin or on PATH, CAMPFIRE_TEST_PG_BIN unset) and CAMPFIRE_TEST_STRICT=1")
+		t.Fatal(msg + " and CAMPFIRE_TEST_STRICT=1")
 	}
-	t.Skip("initdb is not installed (not in /usr/lib/postgresql/*/bin or on PATH, CAMPFIRE_TEST_PG_BIN unset): skipping")
+	t.Skip(msg + ": skipping")
 	return ""
 }
 
