@@ -203,7 +203,7 @@ func (c *Core) PostAttachment(ctx context.Context, u chat.User, roomID int64, up
 		return chat.Message{}, false, chat.Invalid("file_empty", "the file is empty")
 	}
 	ctype := sniff(head)
-	key := newBlobKey()
+	key := NewBlobKey()
 	lr := &limitReader{r: br, left: f.opts.MaxUpload}
 	n, err := f.blobs.Put(ctx, key, lr, ctype)
 	if lr.over {
@@ -296,9 +296,9 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// newBlobKey is a fresh, unguessable key; the first byte spreads files
-// over 256 directories on local disk.
-func newBlobKey() string {
+// NewBlobKey is a fresh, unguessable attachment key; the first byte
+// spreads files over 256 directories on local disk. The importer uses it too.
+func NewBlobKey() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
 	h := hex.EncodeToString(b)

@@ -21,7 +21,6 @@ package importonce
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -690,7 +689,7 @@ func (im *importer) copyFile(ctx context.Context, key, filename, ctype string) (
 	}
 	ctype = contentType(head[:n], ctype)
 	name := cleanFilename(filename)
-	k := newBlobKey()
+	k := campfire.NewBlobKey()
 	size, err := im.opts.Blobs.Put(ctx, k, f, ctype)
 	if err != nil {
 		return nil, fmt.Errorf("copying %s: %w", f.Name(), err)
@@ -714,24 +713,13 @@ func contentType(head []byte, recorded string) string {
 	return recorded
 }
 
+// cleanFilename is the server's own rule for file names
+// (campfire.CleanFilename), with "file" for a name it refuses.
 func cleanFilename(name string) string {
-	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
-		name = name[i+1:]
+	if n, err := campfire.CleanFilename(name); err == nil {
+		return n
 	}
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') || r == '\u200E' || r == '\u200F' {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(name, "\uFFFD"))
-	for len(name) > 255 {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
-	if strings.TrimSpace(name) == "" {
-		return "file"
-	}
-	return name
+	return "file"
 }
 
 // fit makes a name, bio or boost follow this server's rules as
@@ -764,17 +752,6 @@ func fit(s string, max int, fallback string) string {
 		return fallback
 	}
 	return s
-}
-
-// newBlobKey is an unguessable key in the server's attachments layout.
-func newBlobKey() string {
-	const hex = "0123456789abcdef"
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = hex[b[i]%16]
-	}
-	return "attachments/" + string(b[:2]) + "/" + string(b[2:])
 }
 
 func (im *importer) deleteCopied() {
