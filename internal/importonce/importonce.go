@@ -41,6 +41,7 @@ import (
 	"github.com/campfire-go/campfire/internal/chat"
 	"github.com/campfire-go/campfire/internal/render"
 	"github.com/campfire-go/campfire/internal/session"
+	"github.com/campfire-go/campfire/internal/store/postgres"
 	"github.com/campfire-go/campfire/internal/store/rowscan"
 	"github.com/campfire-go/campfire/internal/thumb"
 )
@@ -208,7 +209,7 @@ func (im *importer) account(ctx context.Context) error {
 	}
 	fmt.Fprintf(im.opts.Progress, "import-once: account 1/1\n")
 	if err := im.dst.exec(ctx, `INSERT INTO accounts (id, name, join_code, created_at) VALUES (1, ?, ?, ?)`,
-		fit(str(name), chat.DefaultLimits.RoomNameRunes, "Campfire"), cleanText(joinCode), rowscan.ToMillis(at)); err != nil {
+		fit(str(name), chat.DefaultLimits.RoomNameRunes, "Campfire"), postgres.CleanText(joinCode), rowscan.ToMillis(at)); err != nil {
 		return err
 	}
 	return im.accountSettings(ctx, at)
@@ -228,7 +229,7 @@ func (im *importer) accountSettings(ctx context.Context, at time.Time) error {
 	if err := im.src.tx.QueryRowContext(ctx, `SELECT `+cols[0]+`, `+cols[1]+` FROM accounts ORDER BY id LIMIT 1`).Scan(&styles, &settings); err != nil {
 		return fmt.Errorf("campfire account settings: %w", err)
 	}
-	css := cleanText(strings.ReplaceAll(str(styles), "\r\n", "\n"))
+	css := postgres.CleanText(strings.ReplaceAll(str(styles), "\r\n", "\n"))
 	if len(css) > campfire.CustomCSSBytes {
 		im.rep.warn("the custom styles are larger than %d KB and were left out", campfire.CustomCSSBytes>>10)
 		css = ""

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
 
@@ -133,7 +132,7 @@ func (in *inserter) add(ctx context.Context, vals ...any) error {
 	}
 	for _, v := range vals {
 		if s, ok := v.(string); ok {
-			v = cleanText(s)
+			v = postgres.CleanText(s)
 		}
 		in.rows = append(in.rows, v)
 	}
@@ -161,13 +160,4 @@ func (in *inserter) flush(ctx context.Context) error {
 	}
 	in.rows, in.n = in.rows[:0], 0
 	return nil
-}
-
-// cleanText makes s storable as PostgreSQL text, as the stores do: each
-// invalid UTF-8 sequence and each NUL becomes U+FFFD.
-func cleanText(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }

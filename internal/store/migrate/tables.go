@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/campfire-go/campfire/internal/store/postgres"
 )
 
 // kind is a column's type as both schemas mean it: INTEGER/BIGINT (ids,
@@ -180,12 +181,12 @@ func normalize(c column, v any) (out any, cleaned bool, err error) {
 		}
 	case string:
 		if c.kind == text {
-			s := cleanText(x)
+			s := postgres.CleanText(x)
 			return s, s != x, nil
 		}
 	case []byte:
 		if c.kind == text {
-			s := cleanText(string(x))
+			s := postgres.CleanText(string(x))
 			return s, s != string(x), nil
 		}
 	}
@@ -194,16 +195,6 @@ func normalize(c column, v any) (out any, cleaned bool, err error) {
 		want = "text"
 	}
 	return nil, false, fmt.Errorf("column %s holds %T, want %s", c.name, v, want)
-}
-
-// cleanText makes s storable as PostgreSQL text, as the postgres store's
-// own cleanText does: each invalid UTF-8 sequence and each NUL becomes
-// U+FFFD. Valid text is returned as is.
-func cleanText(s string) string {
-	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 // checksum hashes a table's rows in key order in one canonical form, so

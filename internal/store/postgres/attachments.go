@@ -148,6 +148,6 @@ func (j *postJob) attachment(id int64) *chat.Attachment {
 	if a.State == "" {
 		a.State = chat.ThumbnailNone
 	}
-	a.Filename, a.ContentType = cleanText(a.Filename), cleanText(a.ContentType)
+	a.Filename, a.ContentType = CleanText(a.Filename), CleanText(a.ContentType)
 	return &a
 }

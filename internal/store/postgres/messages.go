@@ -134,7 +134,7 @@ type postResult struct {
 }
 
 func newPostJob(ctx context.Context, nm store.NewMessage) *postJob {
-	nm.ClientMessageID, nm.Body, nm.BodyHTML = cleanText(nm.ClientMessageID), cleanText(nm.Body), cleanText(nm.BodyHTML)
+	nm.ClientMessageID, nm.Body, nm.BodyHTML = CleanText(nm.ClientMessageID), CleanText(nm.Body), CleanText(nm.BodyHTML)
 	mentions := slices.Clone(nm.Mentions)
 	slices.Sort(mentions)
 	mentions = slices.Compact(mentions)
@@ -395,7 +395,7 @@ func (s *Store) DeleteMessage(ctx context.Context, id int64) error {
 }
 
 func (s *Store) CreateBoost(ctx context.Context, messageID, boosterID int64, content string) (b chat.Boost, err error) {
-	content = cleanText(content)
+	content = CleanText(content)
 	err = s.tx(ctx, func(q querier) error {
 		booster, err := rowscan.ScanUser(q.queryRow(userByID, boosterID))
 		if err != nil {

@@ -225,10 +225,11 @@ func mustAffect(tag pgconn.CommandTag, err error) error {
 	return nil
 }
 
-// cleanText makes s storable as PostgreSQL text, which holds neither NUL
+// CleanText makes s storable as PostgreSQL text, which holds neither NUL
 // nor invalid UTF-8 (SQLite keeps both): each invalid sequence and each NUL
-// becomes U+FFFD. Valid text is returned as is, without copying.
-func cleanText(s string) string {
+// becomes U+FFFD. Valid text is returned as is, without copying. The
+// migration and the importer write through it too.
+func CleanText(s string) string {
 	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 {
 		return s
 	}
@@ -244,10 +245,10 @@ func cleanArgs(args []any) []any {
 		switch v := a.(type) {
 		case nil, int64, int, bool, []int64:
 		case string:
-			args[i] = cleanText(v)
+			args[i] = CleanText(v)
 		default:
 			if rv := reflect.ValueOf(a); rv.Kind() == reflect.String {
-				args[i] = cleanText(rv.Convert(stringType).Interface().(string))
+				args[i] = CleanText(rv.Convert(stringType).Interface().(string))
 			}
 		}
 	}

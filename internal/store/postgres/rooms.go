@@ -67,7 +67,7 @@ func createRoom(q querier, r store.NewRoom, at time.Time) (chat.Room, error) {
 	if r.Type != chat.RoomOpen && r.Type != chat.RoomClosed {
 		return chat.Room{}, fmt.Errorf("room type %q: %w", r.Type, chat.ErrInvalid)
 	}
-	room := chat.Room{Name: cleanText(r.Name), Type: r.Type, CreatorID: r.CreatorID, CreatedAt: at, UpdatedAt: at}
+	room := chat.Room{Name: CleanText(r.Name), Type: r.Type, CreatorID: r.CreatorID, CreatedAt: at, UpdatedAt: at}
 	err := q.queryRow(insertRoom, r.Name, r.Type, r.CreatorID, nil, rowscan.ToMillis(at)).Scan(&room.ID)
 	if err != nil {
 		return chat.Room{}, err

@@ -41,7 +41,7 @@ func (s *Store) Search(ctx context.Context, userID int64, query string, limit in
 func tsQuery(q string) string {
 	var b strings.Builder
 	n := 0
-	for _, w := range strings.Fields(cleanText(q)) {
+	for _, w := range strings.Fields(CleanText(q)) {
 		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
 			continue
 		}

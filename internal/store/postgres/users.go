@@ -51,7 +51,7 @@ func (s *Store) Setup(ctx context.Context, p store.SetupParams) (chat.Account, c
 			}
 			return err
 		}
-		acct = chat.Account{ID: 1, Name: cleanText(p.AccountName), JoinCode: cleanText(p.JoinCode), CreatedAt: at}
+		acct = chat.Account{ID: 1, Name: CleanText(p.AccountName), JoinCode: CleanText(p.JoinCode), CreatedAt: at}
 		if admin, err = createUser(q, u, at); err != nil {
 			return err
 		}
@@ -140,9 +140,9 @@ func createUser(q querier, u store.NewUser, at time.Time) (chat.User, error) {
 		return chat.User{}, err
 	}
 	return chat.User{
-		ID: id, Name: cleanText(u.Name), Email: cleanText(u.Email), Bio: cleanText(u.Bio), Role: u.Role,
-		Status: chat.StatusActive, PasswordHash: cleanText(u.PasswordHash), BotTokenHash: cleanText(u.BotTokenHash),
-		WebhookURL: cleanText(u.WebhookURL), CreatedAt: at, UpdatedAt: at,
+		ID: id, Name: CleanText(u.Name), Email: CleanText(u.Email), Bio: CleanText(u.Bio), Role: u.Role,
+		Status: chat.StatusActive, PasswordHash: CleanText(u.PasswordHash), BotTokenHash: CleanText(u.BotTokenHash),
+		WebhookURL: CleanText(u.WebhookURL), CreatedAt: at, UpdatedAt: at,
 	}, nil
 }
 
@@ -297,7 +297,7 @@ func (s *Store) CreateSession(ctx context.Context, ss chat.Session) (chat.Sessio
 		ss.LastActiveAt = ss.CreatedAt
 	}
 	ss.LastActiveAt = rowscan.OrNow(ss.LastActiveAt)
-	ss.TokenHash, ss.IP, ss.UserAgent = cleanText(ss.TokenHash), cleanText(ss.IP), cleanText(ss.UserAgent)
+	ss.TokenHash, ss.IP, ss.UserAgent = CleanText(ss.TokenHash), CleanText(ss.IP), CleanText(ss.UserAgent)
 	err := s.run(ctx, func(q querier) error {
 		return q.queryRow(insertSession, ss.UserID, ss.TokenHash, ss.IP, ss.UserAgent,
 			rowscan.ToMillis(ss.CreatedAt), rowscan.ToMillis(ss.LastActiveAt)).Scan(&ss.ID)
